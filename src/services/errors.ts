@@ -1,0 +1,43 @@
+/**
+ * The one error vocabulary of Glider. Services throw GliderError; each front door maps `code` once
+ * (REST: status + envelope, GraphQL: extensions.code). Codes are stable API.
+ */
+export const ERROR_CODES = [
+  "bucket_not_found",
+  "key_not_found",
+  "invalid_key",
+  "invalid_bucket_name",
+  "invalid_prefix",
+  "invalid_request",
+  "invalid_cursor",
+  "precondition_failed",
+  "integrity_failed",
+  "unsupported",
+  "sdk_error",
+  "storage_unavailable",
+  "throttled",
+  "timeout",
+  "unauthorized",
+  "forbidden",
+  "payload_too_large",
+  "conflict",
+  "internal",
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export class GliderError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "GliderError";
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function isGliderError(error: unknown): error is GliderError {
+  return error instanceof GliderError;
+}

@@ -1,0 +1,299 @@
+import { Readable } from "node:stream";
+import {
+  CopyObjectCommand,
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+  S3ServiceException,
+} from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import { GliderError } from "../errors.js";
+import { iterateBody, lowerCaseMetadata } from "./body.js";
+import { assertValidBucketName, assertValidKey, clampMaxKeys, compareKeys } from "./keys.js";
+import type {
+  CopyObjectInput,
+  GetObjectInput,
+  ListObjectsInput,
+  ObjectHead,
+  ObjectStore,
+  PresignInput,
+  PutObjectInput,
+} from "./object-store.js";
+
+export interface S3StoreOptions {
+  endpoint?: string;
+  region: string;
+  forcePathStyle: boolean;
+  /** Only for tests and explicit configuration; production uses the default AWS credential chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** Bodies larger than this go through multipart upload. @default 64 MiB */
+  multipartThreshold?: number;
+}
+
+/** Maps an SDK failure onto Glider's codes: the caller learns "missing" vs "refused" vs "S3 is unwell". */
+function toGliderError(error: unknown, bucket?: string, key?: string): never {
+  if (error instanceof GliderError) throw error;
+  const name = (error as { name?: string })?.name ?? "";
+  const status = error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
+  if (name === "NoSuchBucket")
+    throw new GliderError("bucket_not_found", `bucket "${bucket}" does not exist`, { bucket });
+  if (name === "NoSuchKey" || name === "NotFound" || status === 404) {
+    if (key === undefined) throw new GliderError("bucket_not_found", `bucket "${bucket}" does not exist`, { bucket });
+    throw new GliderError("key_not_found", `key "${key}" not found in bucket "${bucket}"`, { bucket, key });
+  }
+  if (name === "PreconditionFailed" || status === 412) {
+    throw new GliderError("precondition_failed", `key "${key}" already exists`, { bucket, key });
+  }
+  if (name === "AbortError") throw error;
+  if (name === "SlowDown" || status === 503) {
+    throw new GliderError("throttled", "the object store asked us to slow down", { bucket, key }, { cause: error });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  throw new GliderError(
+    "sdk_error",
+    `S3 request failed: ${name || "error"}: ${message}`,
+    { bucket, key },
+    { cause: error },
+  );
+}
+
+export function createS3Store(options: S3StoreOptions): ObjectStore {
+  const config: S3ClientConfig = {
+    region: options.region,
+    forcePathStyle: options.forcePathStyle,
+    // DeltaGlider disables the automatic CRC checksums because some S3-compatible stores reject them (format doc §3.7).
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  };
+  if (options.endpoint) config.endpoint = options.endpoint;
+  if (options.credentials) config.credentials = options.credentials;
+  const client = new S3Client(config);
+  const multipartThreshold = options.multipartThreshold ?? 64 * 1024 * 1024;
+
+  async function head(bucket: string, key: string, signal?: AbortSignal): Promise<ObjectHead> {
+    try {
+      const out = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+      return {
+        key,
+        size: out.ContentLength ?? 0,
+        etag: out.ETag ?? "",
+        lastModified: out.LastModified ?? new Date(0),
+        contentType: out.ContentType ?? "application/octet-stream",
+        metadata: lowerCaseMetadata(out.Metadata),
+      };
+    } catch (error) {
+      // HEAD has no body, so a missing bucket also arrives as a bare 404.
+      if ((error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode === 404) {
+        const exists = await bucketExists(bucket, signal);
+        if (!exists) throw new GliderError("bucket_not_found", `bucket "${bucket}" does not exist`, { bucket });
+      }
+      toGliderError(error, bucket, key);
+    }
+  }
+
+  async function bucketExists(bucket: string, signal?: AbortSignal): Promise<boolean> {
+    try {
+      await client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal: signal });
+      return true;
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+      if (status === 404 || (error as { name?: string })?.name === "NotFound") return false;
+      toGliderError(error, bucket);
+    }
+  }
+
+  return {
+    kind: "s3",
+    capabilities: { presign: true, conditionalPut: true },
+
+    async listBuckets(signal) {
+      try {
+        const out = await client.send(new ListBucketsCommand({}), { abortSignal: signal });
+        return (out.Buckets ?? [])
+          .map((b) => ({ name: b.Name ?? "", createdAt: b.CreationDate ?? new Date(0) }))
+          .sort((a, b) => compareKeys(a.name, b.name));
+      } catch (error) {
+        toGliderError(error);
+      }
+    },
+
+    async createBucket(bucket) {
+      assertValidBucketName(bucket);
+      try {
+        await client.send(new CreateBucketCommand({ Bucket: bucket }));
+      } catch (error) {
+        const name = (error as { name?: string })?.name;
+        if (name === "BucketAlreadyOwnedByYou" || name === "BucketAlreadyExists") return;
+        toGliderError(error, bucket);
+      }
+    },
+
+    bucketExists,
+
+    async listObjects(input: ListObjectsInput) {
+      try {
+        const out = await client.send(
+          new ListObjectsV2Command({
+            Bucket: input.bucket,
+            Prefix: input.prefix || undefined,
+            Delimiter: input.delimiter || undefined,
+            ContinuationToken: input.continuationToken || undefined,
+            StartAfter: input.continuationToken ? undefined : input.startAfter || undefined,
+            MaxKeys: clampMaxKeys(input.maxKeys),
+          }),
+          { abortSignal: input.signal },
+        );
+        return {
+          objects: (out.Contents ?? []).map((o) => ({
+            key: o.Key ?? "",
+            size: o.Size ?? 0,
+            etag: o.ETag ?? "",
+            lastModified: o.LastModified ?? new Date(0),
+          })),
+          commonPrefixes: (out.CommonPrefixes ?? []).map((p) => p.Prefix ?? ""),
+          isTruncated: out.IsTruncated === true,
+          nextContinuationToken: out.IsTruncated ? out.NextContinuationToken : undefined,
+        };
+      } catch (error) {
+        toGliderError(error, input.bucket);
+      }
+    },
+
+    headObject: head,
+
+    async getObject(input: GetObjectInput) {
+      const range = input.range ? `bytes=${input.range.start}-${input.range.end ?? ""}` : undefined;
+      try {
+        const out = await client.send(new GetObjectCommand({ Bucket: input.bucket, Key: input.key, Range: range }), {
+          abortSignal: input.signal,
+        });
+        const body = out.Body instanceof Readable ? out.Body : Readable.from([]);
+        const size = range
+          ? Number(out.ContentRange?.split("/")[1] ?? out.ContentLength ?? 0)
+          : (out.ContentLength ?? 0);
+        return {
+          head: {
+            key: input.key,
+            size,
+            etag: out.ETag ?? "",
+            lastModified: out.LastModified ?? new Date(0),
+            contentType: out.ContentType ?? "application/octet-stream",
+            metadata: lowerCaseMetadata(out.Metadata),
+          },
+          contentLength: out.ContentLength ?? 0,
+          body,
+        };
+      } catch (error) {
+        if ((error as { name?: string })?.name === "InvalidRange") {
+          throw new GliderError("invalid_request", "range not satisfiable", { range: input.range });
+        }
+        toGliderError(error, input.bucket, input.key);
+      }
+    },
+
+    async putObject(input: PutObjectInput) {
+      assertValidKey(input.key);
+      const common = {
+        Bucket: input.bucket,
+        Key: input.key,
+        ContentType: input.contentType ?? "application/octet-stream",
+        Metadata: lowerCaseMetadata(input.metadata),
+        IfNoneMatch: input.ifNoneMatch,
+      };
+      try {
+        if (input.body instanceof Uint8Array && input.body.length <= multipartThreshold) {
+          const out = await client.send(new PutObjectCommand({ ...common, Body: input.body }), {
+            abortSignal: input.signal,
+          });
+          return { etag: out.ETag ?? "", size: input.body.length };
+        }
+        let size = 0;
+        const counted = Readable.from(
+          (async function* () {
+            for await (const chunk of iterateBody(input.body)) {
+              size += chunk.length;
+              yield chunk;
+            }
+          })(),
+        );
+        const upload = new Upload({
+          client,
+          params: { ...common, Body: counted },
+          partSize: 8 * 1024 * 1024,
+          queueSize: 4,
+          leavePartsOnError: false,
+        });
+        const onAbort = () => void upload.abort();
+        input.signal?.addEventListener("abort", onAbort, { once: true });
+        try {
+          const out = await upload.done();
+          return { etag: out.ETag ?? "", size };
+        } finally {
+          input.signal?.removeEventListener("abort", onAbort);
+        }
+      } catch (error) {
+        toGliderError(error, input.bucket, input.key);
+      }
+    },
+
+    async deleteObject(bucket, key, signal) {
+      try {
+        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+      } catch (error) {
+        toGliderError(error, bucket, key);
+      }
+    },
+
+    async copyObject(input: CopyObjectInput) {
+      assertValidKey(input.destinationKey);
+      try {
+        const out = await client.send(
+          new CopyObjectCommand({
+            Bucket: input.bucket,
+            Key: input.destinationKey,
+            CopySource: `${input.bucket}/${encodeURIComponent(input.sourceKey).replace(/%2F/g, "/")}`,
+            MetadataDirective: input.metadata ? "REPLACE" : "COPY",
+            Metadata: input.metadata ? lowerCaseMetadata(input.metadata) : undefined,
+          }),
+          { abortSignal: input.signal },
+        );
+        const copied = await head(input.bucket, input.destinationKey);
+        return { etag: out.CopyObjectResult?.ETag ?? copied.etag, size: copied.size };
+      } catch (error) {
+        toGliderError(error, input.bucket, input.sourceKey);
+      }
+    },
+
+    async presign(input: PresignInput) {
+      const command =
+        input.method === "GET"
+          ? new GetObjectCommand({
+              Bucket: input.bucket,
+              Key: input.key,
+              ResponseContentDisposition: input.responseContentDisposition,
+            })
+          : new PutObjectCommand({ Bucket: input.bucket, Key: input.key, ContentType: input.contentType });
+      return getSignedUrl(client, command, { expiresIn: input.expiresInSeconds });
+    },
+
+    async ping(signal) {
+      try {
+        await client.send(new ListBucketsCommand({}), { abortSignal: signal });
+      } catch (error) {
+        toGliderError(error);
+      }
+    },
+
+    async close() {
+      client.destroy();
+    },
+  };
+}
