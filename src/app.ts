@@ -1,0 +1,80 @@
+import websocket from "@fastify/websocket";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import type { Logger } from "pino";
+import type { Config } from "./config.js";
+import { createLogger } from "./logger.js";
+import { graphqlPlugin } from "./resolvers/graphql-plugin.js";
+import { handleError } from "./rest/errors.js";
+import { restPlugin } from "./rest/index.js";
+import { schema } from "./schema/index.js";
+import { createServices, type ServiceOverrides, type Services } from "./services/index.js";
+
+export interface BuildOptions {
+  logger?: Logger;
+  services?: Services;
+  overrides?: ServiceOverrides;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    startedAt: number;
+    bytesWrittenAtStart: number;
+  }
+}
+
+function pick(source: unknown, name: string): string | undefined {
+  const value = (source as Record<string, unknown> | undefined)?.[name];
+  return typeof value === "string" ? value : undefined;
+}
+
+/** Builds the whole HTTP app without listening, so tests can `inject` or listen on a random port. */
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const services = options.services ?? createServices(config, logger, options.overrides);
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    forceCloseConnections: "idle",
+  }) as unknown as FastifyInstance;
+  app.decorate("services", services);
+
+  // One JSON access-log line and one metrics sample per request.
+  app.addHook("onRequest", async (request) => {
+    request.startedAt = performance.now();
+    request.bytesWrittenAtStart = request.raw.socket?.bytesWritten ?? 0;
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    const latency = performance.now() - request.startedAt;
+    const route = request.routeOptions.url ?? "unmatched";
+    services.metrics.httpRequests.inc({ method: request.method, route, status: reply.statusCode });
+    services.metrics.httpDuration.observe({ method: request.method, route }, latency / 1000);
+    request.log.info(
+      {
+        ip: request.ip,
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        latency_ms: Math.round(latency * 10) / 10,
+        bytes_out: (request.raw.socket?.bytesWritten ?? 0) - request.bytesWrittenAtStart,
+        bucket: pick(request.params, "bucket") ?? pick(request.query, "bucket") ?? pick(request.body, "bucket"),
+        key: request.routeOptions.url
+          ? (pick(request.params, "*") ?? pick(request.query, "key") ?? pick(request.body, "key"))
+          : undefined,
+      },
+      "request",
+    );
+  });
+
+  app.setErrorHandler(handleError);
+  await app.register(websocket);
+  await app.register(restPlugin, { services });
+  await app.register(graphqlPlugin, { services, schema });
+  app.addHook("onClose", async () => services.close());
+  return app;
+}
+
+declare module "fastify" {
+  interface FastifyInstance {
+    services: Services;
+  }
+}

@@ -1,0 +1,85 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { GraphQLSchema } from "graphql";
+import { makeHandler } from "graphql-ws/use/@fastify/websocket";
+import { createYoga } from "graphql-yoga";
+import type { Services } from "../services/index.js";
+import { createContext, type GraphQLContext } from "./context.js";
+import { maskError } from "./errors.js";
+
+interface ServerContext {
+  req: FastifyRequest;
+  reply: FastifyReply;
+}
+
+/** Mounts graphql-yoga (HTTP, SSE, GraphiQL) and graphql-ws (WebSocket) on one path, sharing schema and context. */
+export async function graphqlPlugin(
+  app: FastifyInstance,
+  options: { services: Services; schema: GraphQLSchema; path?: string },
+) {
+  const { services, schema } = options;
+  const path = options.path ?? "/graphql";
+  const yoga = createYoga<ServerContext, GraphQLContext>({
+    schema,
+    graphqlEndpoint: path,
+    graphiql: services.config.graphiql ? { subscriptionsProtocol: "WS" } : false,
+    landingPage: false,
+    logging: {
+      debug: (...args) => app.log.debug(args),
+      info: (...args) => app.log.info(args),
+      warn: (...args) => app.log.warn(args),
+      error: (...args) => app.log.error(args),
+    },
+    maskedErrors: { maskError },
+    // Over WebSocket there is no fetch Request: onSubscribe below passes its own signal through `wsSignal`.
+    context: ({ req, request, wsSignal }: Partial<ServerContext> & { request?: Request; wsSignal?: AbortSignal }) =>
+      createContext(services, wsSignal ?? request?.signal ?? new AbortController().signal, req?.ip ?? "unknown"),
+  });
+
+  const wsHandler = makeHandler({
+    schema,
+    execute: (args) => (args.rootValue as { execute: typeof import("graphql").execute }).execute(args),
+    subscribe: (args) => (args.rootValue as { subscribe: typeof import("graphql").subscribe }).subscribe(args),
+    onSubscribe: async (ctx, _id, payload) => {
+      const controller = new AbortController();
+      ctx.extra.socket.once("close", () => controller.abort());
+      const {
+        schema: envelopedSchema,
+        execute,
+        subscribe,
+        contextFactory,
+        parse,
+        validate,
+      } = yoga.getEnveloped({
+        ...ctx,
+        req: ctx.extra.request,
+        socket: ctx.extra.socket,
+        params: payload,
+        wsSignal: controller.signal,
+      });
+      const args = {
+        schema: envelopedSchema,
+        operationName: payload.operationName,
+        document: parse(payload.query),
+        variableValues: payload.variables,
+        contextValue: await contextFactory(),
+        rootValue: { execute, subscribe },
+      };
+      const errors = validate(args.schema, args.document);
+      if (errors.length) return errors;
+      return args;
+    },
+  });
+
+  const handler = async (req: FastifyRequest, reply: FastifyReply) => {
+    const response = await yoga.handleNodeRequestAndResponse(req, reply, { req, reply });
+    response.headers.forEach((value, key) => {
+      reply.header(key, value);
+    });
+    reply.status(response.status);
+    reply.send(response.body);
+    return reply;
+  };
+  // @fastify/websocket takes upgrades on GET only; plain GET (GraphiQL, SSE, queries) still reaches yoga.
+  app.route({ url: path, method: "GET", handler, wsHandler });
+  app.route({ url: path, method: ["POST", "OPTIONS"], handler });
+}
