@@ -1,0 +1,189 @@
+import { mapWithConcurrency } from "../concurrency.js";
+import { GliderError } from "../errors.js";
+import { compareKeys } from "../storage/keys.js";
+import type { ObjectHead, ObjectStore, ObjectSummary } from "../storage/object-store.js";
+import { DELTA_SUFFIX, deltaSpaceOf, HOUSEKEEPING_PREFIX, isReferenceKey, referenceKeyOf, toLogical } from "./keys.js";
+import { kindOf, type ObjectKind, parseSize, readDgMetadata } from "./metadata.js";
+
+/** A logical object as LIST alone shows it (format doc §1.3, §5.2): no HEAD was needed. */
+export interface LogicalEntry {
+  key: string;
+  physicalKey: string;
+  /** The physical object is a `.delta` (including the first file's zero-diff delta). */
+  compressed: boolean;
+  /** Size of the object's own physical object; the shared reference is never attributed to it (§5.1). */
+  storedBytes: number;
+  modified: Date;
+  etag: string;
+}
+
+/** A logical object with what its metadata adds. */
+export interface LogicalObject extends LogicalEntry {
+  kind: ObjectKind;
+  originalBytes: number;
+  sha256?: string;
+  /** For deltas, the reference the delta decodes against. */
+  referenceKey?: string;
+  physicalKeys: string[];
+  metadata: Record<string, string>;
+}
+
+export interface LogicalListing {
+  objects: LogicalEntry[];
+  commonPrefixes: string[];
+  /** Physical `reference.bin` objects directly under the prefix. */
+  references: ObjectSummary[];
+}
+
+export interface CatalogueOptions {
+  /** HEADs in flight at once when metadata is asked for. @default 16 */
+  headConcurrency?: number;
+  /** Refuse listings beyond this many physical entries in one folder. @default 1_000_000 */
+  maxEntries?: number;
+}
+
+/**
+ * Drops `x.delta` when a plain `x` exists: reads resolve the exact key first (§4), so it wins. `x` always sorts
+ * before `x.delta` and every key between them starts with `x`, so only keys that prefix the current one are kept.
+ */
+export function createTwinFilter() {
+  let pending: string[] = [];
+  return (physicalKey: string, logicalKey: string, compressed: boolean): boolean => {
+    pending = pending.filter((p) => physicalKey.startsWith(p));
+    if (compressed) return !pending.includes(logicalKey);
+    pending.push(physicalKey);
+    return true;
+  };
+}
+
+export function createCatalogue(store: ObjectStore, options: CatalogueOptions = {}) {
+  const headConcurrency = options.headConcurrency ?? 16;
+  const maxEntries = options.maxEntries ?? 1_000_000;
+
+  /** Every physical page under the prefix; the store's pages are followed to the end (the Commander stops at 1,000). */
+  async function* physicalPages(bucket: string, prefix: string, delimiter: string | undefined, signal?: AbortSignal) {
+    let continuationToken: string | undefined;
+    let seen = 0;
+    do {
+      const page = await store.listObjects({ bucket, prefix, delimiter, continuationToken, signal });
+      seen += page.objects.length + page.commonPrefixes.length;
+      if (seen > maxEntries) {
+        throw new GliderError("invalid_prefix", `more than ${maxEntries} entries under "${prefix}"`, { bucket, prefix });
+      }
+      yield page;
+      continuationToken = page.nextContinuationToken;
+    } while (continuationToken);
+  }
+
+  function toEntry(summary: ObjectSummary): LogicalEntry | undefined {
+    const logical = toLogical(summary.key);
+    if (!logical) return undefined;
+    return {
+      key: logical.key,
+      physicalKey: summary.key,
+      compressed: logical.compressed,
+      storedBytes: summary.size,
+      modified: summary.lastModified,
+      etag: summary.etag,
+    };
+  }
+
+  /** One folder level (`/` delimiter semantics on logical keys), sorted by logical key in UTF-8 order. */
+  async function list(bucket: string, prefix: string, signal?: AbortSignal): Promise<LogicalListing> {
+    const objects: LogicalEntry[] = [];
+    const commonPrefixes: string[] = [];
+    const references: ObjectSummary[] = [];
+    const keep = createTwinFilter();
+    for await (const page of physicalPages(bucket, prefix, "/", signal)) {
+      for (const summary of page.objects) {
+        if (isReferenceKey(summary.key)) {
+          references.push(summary);
+          continue;
+        }
+        const entry = toEntry(summary);
+        if (entry && entry.key.startsWith(prefix) && keep(entry.physicalKey, entry.key, entry.compressed)) {
+          objects.push(entry);
+        }
+      }
+      for (const common of page.commonPrefixes) if (common !== HOUSEKEEPING_PREFIX) commonPrefixes.push(common);
+    }
+    // Stripping ".delta" can change the order (`x.zip-manifest.json` sorts before `x.zip.delta` but after `x.zip`).
+    objects.sort((a, b) => compareKeys(a.key, b.key));
+    return { objects, commonPrefixes, references };
+  }
+
+  /** Every logical object below the prefix, page by page, in physical order; references reported separately. */
+  async function* walk(
+    bucket: string,
+    prefix: string,
+    signal?: AbortSignal,
+  ): AsyncGenerator<{ entries: LogicalEntry[]; references: ObjectSummary[] }> {
+    const keep = createTwinFilter();
+    for await (const page of physicalPages(bucket, prefix, undefined, signal)) {
+      const entries: LogicalEntry[] = [];
+      const references: ObjectSummary[] = [];
+      for (const summary of page.objects) {
+        if (isReferenceKey(summary.key)) {
+          references.push(summary);
+          continue;
+        }
+        const entry = toEntry(summary);
+        if (entry && entry.key.startsWith(prefix) && keep(entry.physicalKey, entry.key, entry.compressed)) {
+          entries.push(entry);
+        }
+      }
+      yield { entries, references };
+    }
+  }
+
+  function fromHead(entry: LogicalEntry, head: ObjectHead): LogicalObject {
+    const meta = readDgMetadata(head.metadata);
+    const kind = kindOf(meta);
+    const referenceKey =
+      kind === "delta" ? (meta.refKey ?? referenceKeyOf(deltaSpaceOf(entry.physicalKey))) : undefined;
+    return {
+      ...entry,
+      storedBytes: head.size,
+      modified: head.lastModified,
+      etag: head.etag,
+      kind,
+      // A delta without a usable size falls back to its stored size, as DeltaGlider's quick listings do.
+      originalBytes: kind === "delta" ? (parseSize(meta.fileSize) ?? head.size) : head.size,
+      sha256: kind === "plain" ? undefined : meta.fileSha256,
+      referenceKey,
+      physicalKeys: referenceKey ? [entry.physicalKey, referenceKey] : [entry.physicalKey],
+      metadata: head.metadata,
+    };
+  }
+
+  async function describe(bucket: string, entry: LogicalEntry, signal?: AbortSignal): Promise<LogicalObject> {
+    return fromHead(entry, await store.headObject(bucket, entry.physicalKey, signal));
+  }
+
+  /** HEADs in bounded parallel: the per-object metadata a listing cannot give. */
+  async function describeMany(bucket: string, entries: readonly LogicalEntry[], signal?: AbortSignal) {
+    return mapWithConcurrency(entries, headConcurrency, (entry) => describe(bucket, entry, signal));
+  }
+
+  /** Resolves a logical key the way DeltaGlider's reads do (§4): the exact key first, then `key.delta`. */
+  async function resolve(bucket: string, key: string, signal?: AbortSignal): Promise<LogicalObject> {
+    for (const physicalKey of [key, `${key}${DELTA_SUFFIX}`]) {
+      if (physicalKey === key && (isReferenceKey(key) || key.endsWith(DELTA_SUFFIX))) continue;
+      try {
+        const head = await store.headObject(bucket, physicalKey, signal);
+        const compressed = physicalKey !== key;
+        return fromHead(
+          { key, physicalKey, compressed, storedBytes: head.size, modified: head.lastModified, etag: head.etag },
+          head,
+        );
+      } catch (error) {
+        if (!(error instanceof GliderError && error.code === "key_not_found")) throw error;
+      }
+    }
+    throw new GliderError("key_not_found", `no object "${key}" in bucket "${bucket}"`, { bucket, key });
+  }
+
+  return { list, walk, describe, describeMany, resolve, physicalPages };
+}
+
+export type Catalogue = ReturnType<typeof createCatalogue>;
