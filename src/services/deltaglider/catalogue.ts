@@ -68,7 +68,10 @@ export function createCatalogue(store: ObjectStore, options: CatalogueOptions = 
       const page = await store.listObjects({ bucket, prefix, delimiter, continuationToken, signal });
       seen += page.objects.length + page.commonPrefixes.length;
       if (seen > maxEntries) {
-        throw new GliderError("invalid_prefix", `more than ${maxEntries} entries under "${prefix}"`, { bucket, prefix });
+        throw new GliderError("invalid_prefix", `more than ${maxEntries} entries under "${prefix}"`, {
+          bucket,
+          prefix,
+        });
       }
       yield page;
       continuationToken = page.nextContinuationToken;

@@ -79,7 +79,10 @@ export function assertWritableLogicalKey(key: string): void {
             ? `names ending in "${DELTA_SUFFIX}" are DeltaGlider's delta names`
             : isHousekeepingKey(key)
               ? `"${HOUSEKEEPING_PREFIX}" is DeltaGlider's housekeeping prefix`
-              : key.split("/").slice(0, -1).some((s) => s === "")
+              : key
+                    .split("/")
+                    .slice(0, -1)
+                    .some((s) => s === "")
                 ? "key must not contain empty path segments"
                 : undefined;
   if (reason) throw new GliderError("invalid_key", `cannot store "${key}": ${reason}`, { key });

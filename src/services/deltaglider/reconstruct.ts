@@ -1,0 +1,175 @@
+import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
+import { GliderError } from "../errors.js";
+import type { Metrics } from "../metrics.js";
+import type { ObjectStore } from "../storage/object-store.js";
+import { isVcdiffError, openVcdiff } from "../vcdiff/index.js";
+import type { Catalogue, LogicalObject } from "./catalogue.js";
+import { assertCanRecompress, isCompressionLetter, recompressStream } from "./compression.js";
+import { deltaSpaceOf, referenceKeyOf } from "./keys.js";
+import { parseSize, readDgMetadata } from "./metadata.js";
+import type { ReferenceCache } from "./reference-cache.js";
+
+export interface Reconstruction {
+  object: LogicalObject;
+  /** Bytes the body will deliver (the original size). */
+  size: number;
+  /** sha256 of the original, when the metadata records one (the logical ETag). */
+  sha256: string | undefined;
+  /** The original bytes. Errors (never ends cleanly) if verification fails after bytes were produced. */
+  body: Readable;
+}
+
+export interface ReconstructorOptions {
+  /** Objects up to this size are verified completely before the first byte is released. @default 8 MiB */
+  verifyBufferBytes?: number;
+}
+
+function integrity(message: string, details: Record<string, unknown>): GliderError {
+  return new GliderError("integrity_failed", message, details);
+}
+
+/** Counts and hashes bytes as they pass and fails at the end when size or sha256 differ from what was promised. */
+async function* verified(
+  chunks: AsyncIterable<Uint8Array>,
+  expect: { size: number; sha256: string | undefined },
+  details: Record<string, unknown>,
+  onBytes: (n: number) => void,
+): AsyncGenerator<Uint8Array> {
+  const hash = expect.sha256 ? createHash("sha256") : undefined;
+  let size = 0;
+  for await (const chunk of chunks) {
+    size += chunk.length;
+    if (size > expect.size) throw integrity(`output longer than the ${expect.size} bytes recorded`, details);
+    hash?.update(chunk);
+    onBytes(chunk.length);
+    yield chunk;
+  }
+  if (size !== expect.size) throw integrity(`output is ${size} bytes, ${expect.size} recorded`, details);
+  const actual = hash?.digest("hex");
+  if (hash && actual !== expect.sha256) {
+    throw integrity("output does not match its recorded sha256 (SHA256 mismatch)", { ...details, actual });
+  }
+}
+
+/** Maps codec failures onto the domain vocabulary: a delta that cannot be decoded is an integrity failure. */
+async function* translateCodecErrors(chunks: AsyncIterable<Uint8Array>, details: Record<string, unknown>) {
+  try {
+    yield* chunks;
+  } catch (error) {
+    if (isVcdiffError(error)) {
+      const code = error.code === "unsupported" ? "unsupported" : "integrity_failed";
+      throw new GliderError(code, `delta cannot be decoded: ${error.message}`, { ...details, codec: error.code });
+    }
+    throw error;
+  }
+}
+
+export function createReconstructor(
+  store: ObjectStore,
+  catalogue: Catalogue,
+  references: ReferenceCache,
+  metrics: Metrics,
+  options: ReconstructorOptions = {},
+) {
+  const verifyBufferBytes = options.verifyBufferBytes ?? 8 * 1024 * 1024;
+
+  async function deltaChunks(bucket: string, object: LogicalObject, signal?: AbortSignal) {
+    const meta = readDgMetadata(object.metadata);
+    const details = { bucket, key: object.key };
+    const missing = (["refKey", "refSha256", "fileSha256", "fileSize"] as const).filter((f) => !meta[f]);
+    if (missing.length) throw integrity(`delta metadata lacks ${missing.join(", ")}`, details);
+    const refSha = meta.refSha256 as string;
+    // The DeltaSpace is the folder of ref-key, not of the delta's own key (§4 step 3).
+    const referenceKey = referenceKeyOf(deltaSpaceOf(meta.refKey as string));
+
+    const raw = await references.acquire(bucket, referenceKey, refSha, "raw", signal);
+    // The first file of a DeltaSpace: reference.bin already holds the exact bytes (§4 shortcut).
+    if (meta.fileSha256 === refSha) {
+      return {
+        chunks: (async function* () {
+          try {
+            const step = 1024 * 1024;
+            for (let offset = 0; offset < raw.size; offset += step) {
+              yield await raw.source.read(offset, Math.min(step, raw.size - offset));
+            }
+          } finally {
+            raw.release();
+          }
+        })(),
+      };
+    }
+    let reference = raw;
+    try {
+      // xdelta3 decompresses a source with a compressor magic always, whatever the header says (§8.5).
+      if (raw.magic) reference = await references.acquire(bucket, referenceKey, refSha, "decompressed", signal);
+      const delta = await store.getObject({ bucket, key: object.physicalKey, signal });
+      const reader = await openVcdiff(delta.body).catch((error) => {
+        delta.body.destroy();
+        throw error;
+      });
+      const written = reader.header.appHeader?.targetCompression ?? "";
+      const letter = isCompressionLetter(written) ? written : undefined;
+      if (written && !letter) {
+        await reader.close();
+        throw new GliderError("unsupported", `unknown compression letter "${written}" in the delta header`, details);
+      }
+      if (letter) {
+        try {
+          assertCanRecompress(letter);
+        } catch (error) {
+          await reader.close();
+          throw error;
+        }
+      }
+      const source = reference;
+      const decoded = (async function* () {
+        try {
+          yield* reader.decode(source.source);
+        } finally {
+          source.release();
+          if (source !== raw) raw.release();
+        }
+      })();
+      const chunks = letter ? recompressStream(letter, translateCodecErrors(decoded, details), signal) : decoded;
+      return { chunks };
+    } catch (error) {
+      reference.release();
+      if (reference !== raw) raw.release();
+      throw error;
+    }
+  }
+
+  /** A logical object → a stream of its original bytes, integrity-checked (format doc §4). */
+  async function open(bucket: string, key: string, signal?: AbortSignal): Promise<Reconstruction> {
+    const object = await catalogue.resolve(bucket, key, signal);
+    const details = { bucket, key };
+    let chunks: AsyncIterable<Uint8Array>;
+    let size = object.originalBytes;
+    const sha256 = object.sha256;
+    if (object.kind === "delta") {
+      const declared = parseSize(readDgMetadata(object.metadata).fileSize);
+      if (declared === undefined) throw integrity("delta metadata has no valid file size", details);
+      size = declared;
+      chunks = translateCodecErrors((await deltaChunks(bucket, object, signal)).chunks, details);
+    } else {
+      const got = await store.getObject({ bucket, key: object.physicalKey, signal });
+      size = got.contentLength;
+      chunks = got.body;
+    }
+    const checked = verified(chunks, { size, sha256 }, details, (n) => {
+      if (object.kind === "delta") metrics.reconstructionBytes.inc(n);
+    });
+    if (size <= verifyBufferBytes) {
+      // Small enough to check completely first: a mismatch becomes a clean error before the first byte.
+      const parts: Uint8Array[] = [];
+      for await (const chunk of checked) parts.push(chunk);
+      return { object, size, sha256, body: Readable.from(parts.length ? [Buffer.concat(parts)] : []) };
+    }
+    return { object, size, sha256, body: Readable.from(checked, { objectMode: false }) };
+  }
+
+  return { open };
+}
+
+export type Reconstructor = ReturnType<typeof createReconstructor>;

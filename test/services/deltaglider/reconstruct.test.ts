@@ -1,0 +1,142 @@
+import { createHash } from "node:crypto";
+import type { Readable } from "node:stream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createCatalogue } from "../../../src/services/deltaglider/catalogue.js";
+import { createReconstructor } from "../../../src/services/deltaglider/reconstruct.js";
+import { createReferenceCache } from "../../../src/services/deltaglider/reference-cache.js";
+import { GliderError } from "../../../src/services/errors.js";
+import { createMetrics } from "../../../src/services/metrics.js";
+import type { ObjectStore } from "../../../src/services/storage/object-store.js";
+import { BACKENDS, type BackendHandle } from "../../helpers/backends.js";
+import { expected, loadBucketFixture } from "../../helpers/bucket-fixture.js";
+import { countingStore } from "../../helpers/counting-store.js";
+
+async function drain(body: Readable): Promise<{ sha256: string; size: number }> {
+  const hash = createHash("sha256");
+  let size = 0;
+  for await (const chunk of body) {
+    hash.update(chunk);
+    size += chunk.length;
+  }
+  return { sha256: hash.digest("hex"), size };
+}
+
+function reconstructorFor(store: ObjectStore, verifyBufferBytes?: number) {
+  const catalogue = createCatalogue(store);
+  const references = createReferenceCache(store);
+  return {
+    references,
+    reconstructor: createReconstructor(store, catalogue, references, createMetrics(), { verifyBufferBytes }),
+  };
+}
+
+/** Outcome of a full read: bytes, or the error code — from open() or from the stream. */
+async function download(store: ObjectStore, key: string, verifyBufferBytes?: number) {
+  const { reconstructor } = reconstructorFor(store, verifyBufferBytes);
+  let bytesBeforeError = 0;
+  try {
+    const r = await reconstructor.open("fixture", key);
+    const hash = createHash("sha256");
+    for await (const chunk of r.body) {
+      bytesBeforeError += chunk.length;
+      hash.update(chunk);
+    }
+    return { ok: true as const, sha256: hash.digest("hex"), size: bytesBeforeError, declared: r.size };
+  } catch (error) {
+    if (!(error instanceof GliderError)) throw error;
+    return { ok: false as const, code: error.code, bytesBeforeError };
+  }
+}
+
+describe.each(BACKENDS)("reconstruction of the DeltaGlider fixture on $name", (backend) => {
+  let handle: BackendHandle;
+  beforeAll(async () => {
+    handle = await backend.create();
+    await loadBucketFixture(handle.store, "fixture");
+  });
+  afterAll(() => handle.cleanup());
+
+  it.each(expected.objects.map((o) => [o.key, o] as const))("%s", async (_key, want) => {
+    for (const verifyBufferBytes of [undefined, 0]) {
+      const got = await download(handle.store, want.key, verifyBufferBytes);
+      if (want.restorable) {
+        expect(got).toEqual({
+          ok: true,
+          sha256: want.sha256,
+          size: want.original_bytes,
+          declared: want.original_bytes,
+        });
+      } else {
+        // Never a complete-looking wrong file: a clean error before the first byte, or a stream error after some.
+        expect(got.ok).toBe(false);
+        expect(got).toMatchObject({ code: "integrity_failed" });
+      }
+    }
+  });
+});
+
+describe("integrity and sharing", () => {
+  let handle: BackendHandle;
+  const fixtureKey = "apps/viewer/viewer-4.1.1.zip";
+  const want = expected.objects.find((o) => o.key === fixtureKey);
+  beforeAll(async () => {
+    handle = await BACKENDS[0].create();
+    await loadBucketFixture(handle.store, "fixture");
+  });
+  afterAll(() => handle.cleanup());
+
+  async function tamper(key: string, mutate: (bytes: Buffer, meta: Record<string, string>) => void) {
+    const original = await handle.store.getObject({ bucket: "fixture", key });
+    const chunks: Buffer[] = [];
+    for await (const c of original.body) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks);
+    const metadata = { ...original.head.metadata };
+    mutate(body, metadata);
+    await handle.store.putObject({ bucket: "fixture", key, body, metadata });
+    return async () => {
+      await loadBucketFixture(handle.store, "fixture");
+    };
+  }
+
+  it.each([
+    ["a byte of the delta", `${fixtureKey}.delta`, (b: Buffer) => void (b[b.length - 3] ^= 0xff)],
+    ["a byte of the reference", "apps/viewer/reference.bin", (b: Buffer) => void (b[1000] ^= 0x01)],
+    [
+      "the recorded file sha256",
+      `${fixtureKey}.delta`,
+      (_b: Buffer, m: Record<string, string>) => void (m["dg-file-sha256"] = "0".repeat(64)),
+    ],
+  ])("flipping %s fails with integrity_failed, streamed or buffered", async (_what, key, mutate) => {
+    const restore = await tamper(key, mutate);
+    try {
+      for (const verifyBufferBytes of [undefined, 0]) {
+        const got = await download(handle.store, fixtureKey, verifyBufferBytes);
+        expect(got).toMatchObject({ ok: false, code: "integrity_failed" });
+        if (!got.ok && verifyBufferBytes === undefined) expect(got.bytesBeforeError).toBe(0);
+      }
+    } finally {
+      await restore();
+    }
+  });
+
+  it("20 parallel downloads sharing one reference load it once", async () => {
+    const counting = countingStore(handle.store);
+    const { reconstructor, references } = reconstructorFor(counting.store, 0);
+    const keys = ["apps/viewer/viewer-4.0.1.zip", "apps/viewer/viewer-4.1.0.zip", fixtureKey];
+    const results = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => drain((await reconstructor.open("fixture", keys[i % 3])).body)),
+    );
+    expect(results.every((r) => r.size > 1_000_000)).toBe(true);
+    expect(counting.gets["apps/viewer/reference.bin"]).toBe(1);
+    expect(references.loads).toBe(1);
+    expect(results[2].sha256).toBe(want?.sha256);
+  });
+
+  it("spills references larger than the memory cap to a temp file and still restores", async () => {
+    const catalogue = createCatalogue(handle.store);
+    const references = createReferenceCache(handle.store, { maxBytes: 1024 });
+    const reconstructor = createReconstructor(handle.store, catalogue, references, createMetrics());
+    const r = await reconstructor.open("fixture", fixtureKey);
+    expect(await drain(r.body)).toEqual({ sha256: want?.sha256, size: want?.original_bytes });
+  });
+});
