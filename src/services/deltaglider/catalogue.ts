@@ -104,7 +104,7 @@ export function createCatalogue(store: ObjectStore, options: CatalogueOptions = 
           continue;
         }
         const entry = toEntry(summary);
-        if (entry && entry.key.startsWith(prefix) && keep(entry.physicalKey, entry.key, entry.compressed)) {
+        if (entry?.key.startsWith(prefix) && keep(entry.physicalKey, entry.key, entry.compressed)) {
           objects.push(entry);
         }
       }
@@ -131,7 +131,7 @@ export function createCatalogue(store: ObjectStore, options: CatalogueOptions = 
           continue;
         }
         const entry = toEntry(summary);
-        if (entry && entry.key.startsWith(prefix) && keep(entry.physicalKey, entry.key, entry.compressed)) {
+        if (entry?.key.startsWith(prefix) && keep(entry.physicalKey, entry.key, entry.compressed)) {
           entries.push(entry);
         }
       }

@@ -99,12 +99,26 @@ describe("integrity and sharing", () => {
   }
 
   it.each([
-    ["a byte of the delta", `${fixtureKey}.delta`, (b: Buffer) => void (b[b.length - 3] ^= 0xff)],
-    ["a byte of the reference", "apps/viewer/reference.bin", (b: Buffer) => void (b[1000] ^= 0x01)],
+    [
+      "a byte of the delta",
+      `${fixtureKey}.delta`,
+      (b: Buffer) => {
+        b[b.length - 3] ^= 0xff;
+      },
+    ],
+    [
+      "a byte of the reference",
+      "apps/viewer/reference.bin",
+      (b: Buffer) => {
+        b[1000] ^= 0x01;
+      },
+    ],
     [
       "the recorded file sha256",
       `${fixtureKey}.delta`,
-      (_b: Buffer, m: Record<string, string>) => void (m["dg-file-sha256"] = "0".repeat(64)),
+      (_b: Buffer, m: Record<string, string>) => {
+        m["dg-file-sha256"] = "0".repeat(64);
+      },
     ],
   ])("flipping %s fails with integrity_failed, streamed or buffered", async (_what, key, mutate) => {
     const restore = await tamper(key, mutate);
