@@ -120,12 +120,14 @@ export function createCatalogue(store: ObjectStore, options: CatalogueOptions = 
     bucket: string,
     prefix: string,
     signal?: AbortSignal,
-  ): AsyncGenerator<{ entries: LogicalEntry[]; references: ObjectSummary[] }> {
+  ): AsyncGenerator<{ entries: LogicalEntry[]; references: ObjectSummary[]; physicalBytes: number }> {
     const keep = createTwinFilter();
     for await (const page of physicalPages(bucket, prefix, undefined, signal)) {
       const entries: LogicalEntry[] = [];
       const references: ObjectSummary[] = [];
+      let physicalBytes = 0;
       for (const summary of page.objects) {
+        physicalBytes += summary.size;
         if (isReferenceKey(summary.key)) {
           references.push(summary);
           continue;
@@ -135,7 +137,7 @@ export function createCatalogue(store: ObjectStore, options: CatalogueOptions = 
           entries.push(entry);
         }
       }
-      yield { entries, references };
+      yield { entries, references, physicalBytes };
     }
   }
 

@@ -104,7 +104,8 @@ export function createReconstructor(
       // xdelta3 decompresses a source with a compressor magic always, whatever the header says (§8.5).
       if (raw.magic) reference = await references.acquire(bucket, referenceKey, refSha, "decompressed", signal);
       const delta = await store.getObject({ bucket, key: object.physicalKey, signal });
-      const reader = await openVcdiff(delta.body).catch((error) => {
+      // No VCD_TARGET history: xdelta3 never writes such windows, and 50 concurrent downloads would each pin 8 MiB.
+      const reader = await openVcdiff(delta.body, { maxTargetHistory: 0 }).catch((error) => {
         delta.body.destroy();
         throw error;
       });

@@ -18,6 +18,8 @@ export interface ReferenceHandle {
   readonly magic: CompressionLetter | undefined;
   /** The bytes when the reference is held in memory (backed by a SharedArrayBuffer, so workers need no copy). */
   readonly bytes: Uint8Array | undefined;
+  /** The temp file holding the bytes when the reference was too large for memory. */
+  readonly path: string | undefined;
   release(): void;
 }
 
@@ -96,6 +98,7 @@ export function createReferenceCache(store: ObjectStore, options: ReferenceCache
       size: entry.size,
       magic: entry.magic,
       bytes: entry.bytes,
+      path: entry.file?.path,
       source: entry.bytes
         ? {
             size: entry.size,

@@ -1,0 +1,26 @@
+import { availableParallelism } from "node:os";
+import { Piscina } from "piscina";
+import type { EncodeResult, EncodeTask } from "./encode-worker.js";
+
+/**
+ * Delta encoding costs seconds of CPU for large files, so it runs in worker threads and the event loop keeps
+ * answering listings and GraphQL meanwhile.
+ */
+export function createEncodePool(options: { threads?: number } = {}) {
+  const self = import.meta.url;
+  const isTs = self.endsWith(".ts");
+  const pool = new Piscina<EncodeTask, EncodeResult>({
+    filename: new URL(isTs ? "./encode-worker.ts" : "./encode-worker.js", self).href,
+    minThreads: 0,
+    maxThreads: Math.max(1, options.threads ?? availableParallelism() - 1),
+    idleTimeout: 30_000,
+    // Running from TypeScript sources (tsx, vitest): workers need the same loader to import .ts files.
+    execArgv: isTs ? ["--import", import.meta.resolve("tsx")] : [],
+  });
+  return {
+    encode: (task: EncodeTask, signal?: AbortSignal) => pool.run(task, { signal }),
+    close: () => pool.destroy(),
+  };
+}
+
+export type EncodePool = ReturnType<typeof createEncodePool>;

@@ -1,0 +1,39 @@
+import type { Metrics } from "../metrics.js";
+import type { ObjectStore } from "../storage/object-store.js";
+import { createCatalogue } from "./catalogue.js";
+import { createDeleter } from "./delete.js";
+import { createEncodePool } from "./encode-pool.js";
+import { createReconstructor } from "./reconstruct.js";
+import { createReferenceCache } from "./reference-cache.js";
+import { createUploader } from "./upload.js";
+
+export interface DeltaGliderOptions {
+  referenceCacheBytes?: number;
+  maxRatio?: number;
+  encodeThreads?: number;
+  headConcurrency?: number;
+  tmpDir?: string;
+}
+
+/** DeltaGlider semantics over any ObjectStore: catalogue, reconstruction, upload, delete. */
+export function createDeltaGlider(store: ObjectStore, metrics: Metrics, options: DeltaGliderOptions = {}) {
+  const catalogue = createCatalogue(store, { headConcurrency: options.headConcurrency });
+  const references = createReferenceCache(store, { maxBytes: options.referenceCacheBytes, tmpDir: options.tmpDir });
+  const pool = createEncodePool({ threads: options.encodeThreads });
+  const reconstructor = createReconstructor(store, catalogue, references, metrics);
+  const uploader = createUploader(store, references, pool, { maxRatio: options.maxRatio, tmpDir: options.tmpDir });
+  const deleter = createDeleter(store);
+  return {
+    catalogue,
+    references,
+    list: catalogue.list,
+    resolve: catalogue.resolve,
+    open: reconstructor.open,
+    upload: uploader.upload,
+    deleteObject: deleter.deleteObject,
+    deletePrefix: deleter.deletePrefix,
+    close: () => pool.close(),
+  };
+}
+
+export type DeltaGlider = ReturnType<typeof createDeltaGlider>;

@@ -1,0 +1,258 @@
+import { createHash, randomUUID } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { GliderError } from "../errors.js";
+import type { ObjectStore, PutBody } from "../storage/object-store.js";
+import { iterateBody } from "../storage/body.js";
+import type { EncodePool } from "./encode-pool.js";
+import {
+  assertWritableLogicalKey,
+  baseName,
+  DELTA_SUFFIX,
+  deltaSpaceOf,
+  isDeltaCandidate,
+  REFERENCE_NAME,
+  referenceKeyOf,
+} from "./keys.js";
+import { deltaMetadata, directMetadata, readDgMetadata, referenceMetadata } from "./metadata.js";
+import type { ReferenceCache, ReferenceHandle } from "./reference-cache.js";
+
+export type StoredAs = "reference" | "delta" | "direct";
+
+export interface UploadResult {
+  key: string;
+  storedAs: StoredAs;
+  originalBytes: number;
+  /** Bytes of the object's own physical object (the `.delta`, or the direct file). */
+  storedBytes: number;
+  physicalKey: string;
+  sha256: string;
+  /** delta size / file size when a delta was computed. */
+  ratio?: number;
+}
+
+export interface UploaderOptions {
+  /** Store a direct file when delta/file is above this (the documented DG_MAX_RATIO guard). @default 0.5 */
+  maxRatio?: number;
+  tmpDir?: string;
+  now?: () => Date;
+}
+
+interface Spooled {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+/** Stores uploads exactly as the DeltaGlider CLI would (format doc §3), so either side reads what the other wrote. */
+export function createUploader(
+  store: ObjectStore,
+  references: ReferenceCache,
+  pool: EncodePool,
+  options: UploaderOptions = {},
+) {
+  const maxRatio = options.maxRatio ?? 0.5;
+  const now = options.now ?? (() => new Date());
+  const spoolDir = join(options.tmpDir ?? tmpdir(), `glider-uploads-${process.pid}`);
+
+  async function spool(body: PutBody, dir: string, signal?: AbortSignal): Promise<Spooled> {
+    const path = join(dir, "upload");
+    const hash = createHash("sha256");
+    let size = 0;
+    await pipeline(
+      iterateBody(body),
+      async function* (source: AsyncIterable<Uint8Array>) {
+        for await (const chunk of source) {
+          hash.update(chunk);
+          size += chunk.length;
+          yield chunk;
+        }
+      },
+      createWriteStream(path),
+      { signal },
+    );
+    return { path, size, sha256: hash.digest("hex") };
+  }
+
+  async function removeQuietly(bucket: string, key: string, signal?: AbortSignal) {
+    await store.deleteObject(bucket, key, signal);
+  }
+
+  async function putDirect(bucket: string, key: string, file: Spooled, signal?: AbortSignal): Promise<UploadResult> {
+    await store.putObject({
+      bucket,
+      key,
+      body: createReadStream(file.path),
+      contentType: "application/octet-stream",
+      metadata: directMetadata({ originalName: baseName(key), sha256: file.sha256, size: file.size, now: now() }),
+      signal,
+    });
+    // Overwriting a logical key replaces it cleanly: a stale delta of the same name must not linger.
+    await removeQuietly(bucket, `${key}${DELTA_SUFFIX}`, signal);
+    return {
+      key,
+      storedAs: "direct",
+      originalBytes: file.size,
+      storedBytes: file.size,
+      physicalKey: key,
+      sha256: file.sha256,
+    };
+  }
+
+  /** Creates reference.bin from this upload; false when another writer created it first. */
+  async function createReference(
+    bucket: string,
+    referenceKey: string,
+    name: string,
+    file: Spooled,
+    signal?: AbortSignal,
+  ) {
+    try {
+      await store.putObject({
+        bucket,
+        key: referenceKey,
+        body: createReadStream(file.path),
+        contentType: "application/octet-stream",
+        metadata: referenceMetadata({ sourceName: name, sha256: file.sha256, now: now() }),
+        ifNoneMatch: store.capabilities.conditionalPut ? "*" : undefined,
+        signal,
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof GliderError && error.code === "precondition_failed") return false;
+      throw error;
+    }
+  }
+
+  async function encodeAgainst(
+    reference: ReferenceHandle,
+    file: Spooled,
+    work: string,
+    name: string,
+    sourceLetter: string,
+    signal?: AbortSignal,
+  ) {
+    const deltaPath = join(work, "delta");
+    const result = await pool.encode(
+      {
+        source: reference.bytes ?? { path: reference.path as string },
+        targetPath: file.path,
+        deltaPath,
+        // Target letter left empty so readers write our bytes unchanged; source letter says we used its decompressed form (§8.9).
+        appHeader: `${name}//${REFERENCE_NAME}/${sourceLetter}`,
+        expectedSha256: file.sha256,
+        expectedSize: file.size,
+      },
+      signal,
+    );
+    return { deltaPath, deltaSize: result.deltaSize };
+  }
+
+  async function upload(bucket: string, key: string, body: PutBody, signal?: AbortSignal): Promise<UploadResult> {
+    assertWritableLogicalKey(key);
+    if (!(await store.bucketExists(bucket, signal))) {
+      throw new GliderError("bucket_not_found", `bucket "${bucket}" does not exist`, { bucket });
+    }
+    await mkdir(spoolDir, { recursive: true });
+    const work = join(spoolDir, randomUUID());
+    await mkdir(work);
+    try {
+      const file = await spool(body, work, signal);
+      if (!isDeltaCandidate(key)) return await putDirect(bucket, key, file, signal);
+
+      const name = baseName(key);
+      const referenceKey = referenceKeyOf(deltaSpaceOf(key));
+      let refSha: string | undefined;
+      let storedAs: StoredAs = "delta";
+      try {
+        refSha = readDgMetadata((await store.headObject(bucket, referenceKey, signal)).metadata).fileSha256;
+        if (!refSha) {
+          throw new GliderError("integrity_failed", `"${referenceKey}" has no sha256 in its metadata`, {
+            bucket,
+            reference: referenceKey,
+          });
+        }
+      } catch (error) {
+        if (!(error instanceof GliderError && error.code === "key_not_found")) throw error;
+        if (await createReference(bucket, referenceKey, name, file, signal)) {
+          storedAs = "reference";
+          refSha = file.sha256;
+        } else {
+          refSha = readDgMetadata((await store.headObject(bucket, referenceKey, signal)).metadata).fileSha256;
+        }
+      }
+      if (!refSha) throw new GliderError("integrity_failed", `"${referenceKey}" has no sha256`, { bucket });
+
+      try {
+        return await storeDelta(bucket, key, file, work, referenceKey, refSha, storedAs, signal);
+      } catch (error) {
+        // A reference this upload created but could not use would be orphaned (§3.8): take it back.
+        if (storedAs === "reference") await store.deleteObject(bucket, referenceKey).catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }
+
+  async function storeDelta(
+    bucket: string,
+    key: string,
+    file: Spooled,
+    work: string,
+    referenceKey: string,
+    refSha: string,
+    storedAs: StoredAs,
+    signal?: AbortSignal,
+  ): Promise<UploadResult> {
+    const name = baseName(key);
+    const raw = await references.acquire(bucket, referenceKey, refSha, "raw", signal);
+    let reference = raw;
+    try {
+      if (raw.magic) reference = await references.acquire(bucket, referenceKey, refSha, "decompressed", signal);
+      const { deltaPath, deltaSize } = await encodeAgainst(reference, file, work, name, raw.magic ?? "", signal);
+      const ratio = file.size === 0 ? Number.POSITIVE_INFINITY : deltaSize / file.size;
+      // The documented guard (§3.3): DeltaGlider only warns, we store a direct file when the delta does not pay.
+      if (storedAs === "delta" && ratio > maxRatio) return await putDirect(bucket, key, file, signal);
+      const deltaKey = `${key}${DELTA_SUFFIX}`;
+      await store.putObject({
+        bucket,
+        key: deltaKey,
+        body: createReadStream(deltaPath),
+        contentType: "application/octet-stream",
+        metadata: deltaMetadata({
+          originalName: name,
+          sha256: file.sha256,
+          size: file.size,
+          refKey: referenceKey,
+          refSha256: refSha,
+          deltaSize,
+          zeroDiff: file.sha256 === refSha,
+          now: now(),
+        }),
+        signal,
+      });
+      // A direct object under the exact key would win every read (§4): replacing the logical key removes it.
+      await removeQuietly(bucket, key, signal);
+      return {
+        key,
+        storedAs,
+        originalBytes: file.size,
+        storedBytes: deltaSize,
+        physicalKey: deltaKey,
+        sha256: file.sha256,
+        ratio,
+      };
+    } finally {
+      reference.release();
+      if (reference !== raw) raw.release();
+    }
+  }
+
+  return { upload };
+}
+
+export type Uploader = ReturnType<typeof createUploader>;
