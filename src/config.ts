@@ -20,6 +20,12 @@ const int = (fallback: number, min: number, max: number) =>
       return n;
     });
 
+/**
+ * Bucket holding Send's own records (transfers, tokens, audit) and payloads, in the configured backend. Bucket
+ * listings must hide it (`config.send.systemBucket`).
+ */
+export const DEFAULT_SYSTEM_BUCKET = "glider-system";
+
 /** Every environment variable Glider reads; `.env.example` documents each one. */
 const envSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -33,6 +39,17 @@ const envSchema = z.object({
   S3_FORCE_PATH_STYLE: bool(false),
   GRAPHIQL: bool(true),
   SHUTDOWN_TIMEOUT_MS: int(8000, 100, 60_000),
+  SEND_MAX_BYTES: int(100_000_000, 1, Number.MAX_SAFE_INTEGER),
+  SEND_ADMIN_API_KEY: z.string().min(16, { message: "expected at least 16 characters" }).optional(),
+  SEND_ANONYMISE_IPS: bool(false),
+  SEND_IP_HASH_SECRET: z.string().min(16, { message: "expected at least 16 characters" }).optional(),
+  SEND_SURFACE: z.enum(["public", "admin", "both"], { message: 'expected "public", "admin" or "both"' }).default("both"),
+  SEND_SWEEP_INTERVAL_MS: int(60_000, 0, 86_400_000),
+  SEND_PRESIGN_TTL_SECONDS: int(300, 1, 604_800),
+  SEND_SYSTEM_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: "expected an S3 bucket name (3-63 of a-z, 0-9, '.', '-')" })
+    .default(DEFAULT_SYSTEM_BUCKET),
 });
 
 export interface Config {
@@ -46,6 +63,27 @@ export interface Config {
     | { kind: "s3"; endpoint?: string; region: string; forcePathStyle: boolean };
   graphiql: boolean;
   shutdownTimeoutMs: number;
+  send: SendConfig;
+}
+
+/** Send (encrypted transfers) settings. */
+export interface SendConfig {
+  /** Largest payload in bytes, enforced while streaming. @default 100000000 */
+  maxBytes: number;
+  /** Key for /api/admin (header `x-admin-key` or cookie `glider_admin_key`); unset disables the admin API. */
+  adminApiKey?: string;
+  /** Store and log only a keyed hash (HMAC-SHA256) of client addresses. @default false */
+  anonymiseIps: boolean;
+  /** HMAC key for address and user-agent hashes; random per process when unset. */
+  ipHashSecret?: string;
+  /** Which routes this process serves. @default "both" */
+  surface: "public" | "admin" | "both";
+  /** How often expired, exhausted and deleted payloads are removed; 0 turns the sweeper off. @default 60000 */
+  sweepIntervalMs: number;
+  /** Lifetime of presigned upload URLs; download URLs live at most 60 s. @default 300 */
+  presignTtlSeconds: number;
+  /** System bucket for Send records and payloads. @default "glider-system" */
+  systemBucket: string;
 }
 
 export class ConfigError extends Error {
@@ -78,5 +116,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     storage,
     graphiql: e.GRAPHIQL && e.NODE_ENV !== "production",
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    send: {
+      maxBytes: e.SEND_MAX_BYTES,
+      adminApiKey: e.SEND_ADMIN_API_KEY,
+      anonymiseIps: e.SEND_ANONYMISE_IPS,
+      ipHashSecret: e.SEND_IP_HASH_SECRET,
+      surface: e.SEND_SURFACE,
+      sweepIntervalMs: e.SEND_SWEEP_INTERVAL_MS,
+      presignTtlSeconds: e.SEND_PRESIGN_TTL_SECONDS,
+      systemBucket: e.SEND_SYSTEM_BUCKET,
+    },
   };
 }

@@ -22,6 +22,17 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   payload_too_large: 413,
   conflict: 409,
   internal: 500,
+  token_not_found: 404,
+  token_revoked: 401,
+  token_expired: 401,
+  token_exhausted: 403,
+  token_quota_exceeded: 403,
+  transfer_not_found: 404,
+  transfer_expired: 410,
+  transfer_exhausted: 410,
+  transfer_deleted: 410,
+  invalid_state: 409,
+  size_mismatch: 422,
 };
 
 export interface ErrorEnvelope {

@@ -22,6 +22,18 @@ export const ERROR_CODES = [
   "payload_too_large",
   "conflict",
   "internal",
+  // Send: sender tokens and transfers
+  "token_not_found",
+  "token_revoked",
+  "token_expired",
+  "token_exhausted",
+  "token_quota_exceeded",
+  "transfer_not_found",
+  "transfer_expired",
+  "transfer_exhausted",
+  "transfer_deleted",
+  "invalid_state",
+  "size_mismatch",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

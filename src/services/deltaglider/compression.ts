@@ -1,5 +1,8 @@
 import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
 import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { GliderError } from "../errors.js";
 
@@ -98,4 +101,42 @@ export function recompressStream(letter: CompressionLetter, input: AsyncIterable
 /** Throws `unsupported` now (before any byte is sent) when the recompressor is missing. */
 export function assertCanRecompress(letter: CompressionLetter): void {
   requireTool(TOOLS[letter].compress, `restoring a ${TOOLS[letter].name}-compressed file byte for byte`);
+}
+
+export function canRecompress(letter: CompressionLetter): boolean {
+  return hasTool(TOOLS[letter].compress[0]);
+}
+
+/**
+ * Decompresses a file and checks that the matching GNU tool recompresses it to the very same bytes (true for files
+ * from `gzip -n` level 6 and GNU tar, not for zlib's output). Only then may a delta carry a target letter, which tells
+ * readers to recompress; the decompressed file's path, size and sha256 are returned, else undefined.
+ */
+export async function decompressIfFaithful(
+  letter: CompressionLetter,
+  path: string,
+  sha256: string,
+  outPath: string,
+): Promise<{ path: string; size: number; sha256: string } | undefined> {
+  const decompressedHash = createHash("sha256");
+  let size = 0;
+  try {
+    await pipeline(
+      decompressStream(letter, createReadStream(path)),
+      async function* (source: AsyncIterable<Uint8Array>) {
+        for await (const chunk of source) {
+          decompressedHash.update(chunk);
+          size += chunk.length;
+          yield chunk;
+        }
+      },
+      createWriteStream(outPath),
+    );
+    const again = createHash("sha256");
+    for await (const chunk of recompressStream(letter, createReadStream(outPath))) again.update(chunk);
+    if (again.digest("hex") !== sha256) return undefined;
+  } catch {
+    return undefined;
+  }
+  return { path: outPath, size, sha256: decompressedHash.digest("hex") };
 }

@@ -33,7 +33,12 @@ export function createDeleter(store: ObjectStore) {
     return false;
   }
 
-  async function dropUnusedReferences(bucket: string, spaces: Iterable<string>, deleted: string[], signal?: AbortSignal) {
+  async function dropUnusedReferences(
+    bucket: string,
+    spaces: Iterable<string>,
+    deleted: string[],
+    signal?: AbortSignal,
+  ) {
     for (const space of spaces) {
       const referenceKey = referenceKeyOf(space);
       if (!(await deltasRemain(bucket, space, signal)) && (await exists(bucket, referenceKey, signal))) {
@@ -59,7 +64,8 @@ export function createDeleter(store: ObjectStore) {
     if (deleted.length === 0) {
       throw new GliderError("key_not_found", `no object "${key}" in bucket "${bucket}"`, { bucket, key });
     }
-    if (deleted.some((k) => k.endsWith(DELTA_SUFFIX))) await dropUnusedReferences(bucket, [deltaSpaceOf(key)], deleted, signal);
+    if (deleted.some((k) => k.endsWith(DELTA_SUFFIX)))
+      await dropUnusedReferences(bucket, [deltaSpaceOf(key)], deleted, signal);
     return { deleted };
   }
 

@@ -1,12 +1,13 @@
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, open, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { GliderError } from "../errors.js";
-import type { ObjectStore, PutBody } from "../storage/object-store.js";
 import { iterateBody } from "../storage/body.js";
+import type { ObjectStore, PutBody } from "../storage/object-store.js";
+import { canRecompress, decompressIfFaithful, detectMagic } from "./compression.js";
 import type { EncodePool } from "./encode-pool.js";
 import {
   assertWritableLogicalKey,
@@ -127,12 +128,30 @@ export function createUploader(
     }
   }
 
+  /**
+   * When reference and upload are both compressed (a .tar.gz DeltaSpace), diffing the decompressed forms is what
+   * makes the delta small, as xdelta3 does (§8.5). That needs readers to recompress, which is only byte-exact when
+   * the GNU tool reproduces the upload; otherwise the raw upload is encoded and the target letter left empty (§8.9).
+   */
+  async function compressedTarget(file: Spooled, work: string) {
+    const handle = await open(file.path, "r");
+    const head = Buffer.alloc(4);
+    try {
+      await handle.read(head, 0, 4, 0);
+    } finally {
+      await handle.close();
+    }
+    const letter = detectMagic(head);
+    if (!letter || !canRecompress(letter)) return undefined;
+    const decompressed = await decompressIfFaithful(letter, file.path, file.sha256, join(work, "target.raw"));
+    return decompressed ? { letter, file: decompressed } : undefined;
+  }
+
   async function encodeAgainst(
     reference: ReferenceHandle,
     file: Spooled,
     work: string,
-    name: string,
-    sourceLetter: string,
+    appHeader: string,
     signal?: AbortSignal,
   ) {
     const deltaPath = join(work, "delta");
@@ -141,8 +160,8 @@ export function createUploader(
         source: reference.bytes ?? { path: reference.path as string },
         targetPath: file.path,
         deltaPath,
-        // Target letter left empty so readers write our bytes unchanged; source letter says we used its decompressed form (§8.9).
-        appHeader: `${name}//${REFERENCE_NAME}/${sourceLetter}`,
+        // The source letter says we addressed the reference's decompressed form, as every reader will (§8.9).
+        appHeader,
         expectedSha256: file.sha256,
         expectedSize: file.size,
       },
@@ -213,7 +232,14 @@ export function createUploader(
     let reference = raw;
     try {
       if (raw.magic) reference = await references.acquire(bucket, referenceKey, refSha, "decompressed", signal);
-      const { deltaPath, deltaSize } = await encodeAgainst(reference, file, work, name, raw.magic ?? "", signal);
+      const target = raw.magic ? await compressedTarget(file, work) : undefined;
+      const { deltaPath, deltaSize } = await encodeAgainst(
+        reference,
+        target?.file ?? file,
+        work,
+        `${name}/${target?.letter ?? ""}/${REFERENCE_NAME}/${raw.magic ?? ""}`,
+        signal,
+      );
       const ratio = file.size === 0 ? Number.POSITIVE_INFINITY : deltaSize / file.size;
       // The documented guard (§3.3): DeltaGlider only warns, we store a direct file when the delta does not pay.
       if (storedAs === "delta" && ratio > maxRatio) return await putDirect(bucket, key, file, signal);
