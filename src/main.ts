@@ -1,6 +1,7 @@
 import { buildApp } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
+import { seedDemoBucket } from "./services/deltaglider/demo.js";
 
 async function main() {
   let config: ReturnType<typeof loadConfig>;
@@ -16,6 +17,12 @@ async function main() {
   const logger = createLogger(config.logLevel);
   const app = await buildApp(config, { logger });
   await app.listen({ host: config.host, port: config.port });
+  if (config.deltaglider.seedDemo && config.storage.kind !== "s3") {
+    // In the background: the demo appears within seconds, the server answers meanwhile.
+    seedDemoBucket(app.services.store, app.services.deltaglider, logger).catch((error) =>
+      logger.warn({ err: error }, "could not seed the demo bucket"),
+    );
+  }
 
   let closing = false;
   const shutdown = (signal: string) => {

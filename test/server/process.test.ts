@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -47,16 +47,23 @@ describe("the glider process", () => {
     const exited = exitOf(child);
     if (!child.stdout) throw new Error("no stdout");
     const lines = createInterface({ input: child.stdout });
+    let seeded!: () => void;
+    const demoSeeded = new Promise<void>((resolve) => {
+      seeded = resolve;
+    });
     const base = await new Promise<string>((resolve, reject) => {
       lines.on("line", (line) => {
         const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
         if (match) resolve(match[1]);
+        if (line.includes("seeded demo bucket")) seeded();
       });
       child.once("exit", () => reject(new Error("exited before listening")));
     });
     expect((await fetch(`${base}/health`)).status).toBe(200);
     const ready = await fetch(`${base}/ready`);
     expect(await ready.json()).toMatchObject({ ready: true, checks: { storage: { backend: "fs" } } });
+    await demoSeeded;
+    expect(await readdir(join(dataDir, "demo", "releases", "viewer"))).toContain("reference.bin@meta");
     const started = Date.now();
     child.kill("SIGTERM");
     const { code } = await exited;

@@ -17,8 +17,20 @@ export function createEncodePool(options: { threads?: number } = {}) {
     // Running from TypeScript sources (tsx, vitest): workers need the same loader to import .ts files.
     execArgv: isTs ? ["--import", import.meta.resolve("tsx")] : [],
   });
+  let running = 0;
   return {
-    encode: (task: EncodeTask, signal?: AbortSignal) => pool.run(task, { signal }),
+    async encode(task: EncodeTask, signal?: AbortSignal) {
+      running++;
+      try {
+        return await pool.run(task, { signal });
+      } finally {
+        running--;
+      }
+    },
+    /** Encodes in flight right now. */
+    get running() {
+      return running;
+    },
     close: () => pool.destroy(),
   };
 }

@@ -26,6 +26,7 @@ export function createDeltaGlider(store: ObjectStore, metrics: Metrics, options:
   return {
     catalogue,
     references,
+    encoder: pool,
     list: catalogue.list,
     resolve: catalogue.resolve,
     open: reconstructor.open,
