@@ -50,6 +50,14 @@ export function parseSize(value: string | undefined): number | undefined {
 
 export const TOOL = "deltaglider/6.1.2";
 
+/**
+ * Metadata travels as HTTP headers, which carry ASCII only; non-ASCII names are written as RFC 2047 encoded words,
+ * the form S3 itself returns for such values (format doc §9 q5). Names are informational to every reader.
+ */
+export function headerSafe(value: string): string {
+  return /^[\x20-\x7e]*$/.test(value) ? value : `=?UTF-8?B?${Buffer.from(value, "utf8").toString("base64")}?=`;
+}
+
 /** UTC timestamp as DeltaGlider prints it: six fraction digits (omitted when zero), optional `Z`. */
 export function dgTimestamp(date: Date, withZ: boolean): string {
   const iso = date.toISOString().replace(/\.(\d{3})Z$/, (_, ms: string) => (ms === "000" ? "" : `.${ms}000`));
@@ -59,7 +67,7 @@ export function dgTimestamp(date: Date, withZ: boolean): string {
 export function referenceMetadata(input: { sourceName: string; sha256: string; now: Date }): Record<string, string> {
   return {
     "dg-tool": TOOL,
-    "dg-source-name": input.sourceName,
+    "dg-source-name": headerSafe(input.sourceName),
     "dg-file-sha256": input.sha256,
     "dg-created-at": dgTimestamp(input.now, true),
     "dg-note": "reference",
@@ -78,14 +86,14 @@ export function deltaMetadata(input: {
 }): Record<string, string> {
   const meta: Record<string, string> = {
     "dg-tool": TOOL,
-    "dg-original-name": input.originalName,
+    "dg-original-name": headerSafe(input.originalName),
     "dg-file-sha256": input.sha256,
     "dg-file-size": String(input.size),
     "dg-created-at": dgTimestamp(input.now, true),
     "dg-ref-key": input.refKey,
     "dg-ref-sha256": input.refSha256,
     "dg-delta-size": String(input.deltaSize),
-    "dg-delta-cmd": `xdelta3 -e -9 -s reference.bin ${input.originalName} ${input.originalName}.delta`,
+    "dg-delta-cmd": headerSafe(`xdelta3 -e -9 -s reference.bin ${input.originalName} ${input.originalName}.delta`),
   };
   if (input.zeroDiff) meta["dg-note"] = "zero-diff (reference identical)";
   return meta;
@@ -95,7 +103,7 @@ export function deltaMetadata(input: {
 export function directMetadata(input: { originalName: string; sha256: string; size: number; now: Date }) {
   return {
     "dg-tool": TOOL,
-    "dg-original-name": input.originalName,
+    "dg-original-name": headerSafe(input.originalName),
     "dg-file-sha256": input.sha256,
     "dg-file-size": String(input.size),
     "dg-created-at": dgTimestamp(input.now, false),

@@ -1,0 +1,70 @@
+import type { Readable } from "node:stream";
+import { GliderError } from "../errors.js";
+import type { ObjectsService } from "../objects/service.js";
+import { createSigner } from "../signing.js";
+
+export interface DownloadTicket {
+  token: string;
+  estimatedBytes: number;
+  expiresAt: Date;
+  bucket: string;
+  key: string;
+}
+
+export interface DownloadStream {
+  /** The logical key (its last segment names the file). */
+  key: string;
+  size: number;
+  /** sha256 of the original: the logical ETag. */
+  sha256: string | undefined;
+  body: Readable;
+}
+
+interface TokenPayload {
+  b: string;
+  k: string;
+  /** Expiry, epoch ms. */
+  e: number;
+}
+
+/** RFC-DG-UI-0001 downloads: prepare issues an HMAC token bound to bucket, key and expiry; the token opens the stream. */
+export function createDownloadsService(
+  objects: ObjectsService,
+  options: { secret: string; ttlMs?: number; now?: () => number },
+) {
+  const signer = createSigner(options.secret, "download");
+  const ttlMs = options.ttlMs ?? 5 * 60_000;
+  const now = options.now ?? Date.now;
+
+  async function prepare(bucket: string, key: string, signal?: AbortSignal): Promise<DownloadTicket> {
+    const object = await objects.metadata(bucket, key, signal);
+    const expiresAt = now() + ttlMs;
+    return {
+      token: signer.sign({ b: bucket, k: object.key, e: expiresAt } satisfies TokenPayload),
+      estimatedBytes: object.originalBytes,
+      expiresAt: new Date(expiresAt),
+      bucket,
+      key: object.key,
+    };
+  }
+
+  function verify(token: string): TokenPayload {
+    const payload = signer.verify<TokenPayload>(token);
+    if (!payload || typeof payload.b !== "string" || typeof payload.k !== "string" || typeof payload.e !== "number") {
+      throw new GliderError("download_token_invalid", "download token is not valid");
+    }
+    if (payload.e <= now()) throw new GliderError("download_token_expired", "download token has expired", {});
+    return payload;
+  }
+
+  /** Everything that maps to a status (token, object, reference, integrity of small files) resolves before this returns. */
+  async function open(token: string, signal?: AbortSignal): Promise<DownloadStream> {
+    const { b, k } = verify(token);
+    const opened = await objects.open(b, k, signal);
+    return { key: opened.key, size: opened.size, sha256: opened.sha256, body: opened.body };
+  }
+
+  return { prepare, open, verify };
+}
+
+export type DownloadsService = ReturnType<typeof createDownloadsService>;

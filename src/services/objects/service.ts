@@ -1,0 +1,294 @@
+import type { Readable } from "node:stream";
+import { LRUCache } from "lru-cache";
+import { mapWithConcurrency } from "../concurrency.js";
+import type { LogicalEntry, LogicalListing, LogicalObject } from "../deltaglider/catalogue.js";
+import type { DeltaGlider } from "../deltaglider/index.js";
+import { baseName, DELTA_SUFFIX } from "../deltaglider/keys.js";
+import type { UploadResult } from "../deltaglider/upload.js";
+import { GliderError } from "../errors.js";
+import type { RateLimiter } from "../rate-limit.js";
+import { createSigner } from "../signing.js";
+import { compareKeys } from "../storage/keys.js";
+import type { ObjectStore, PutBody } from "../storage/object-store.js";
+import { checkLimit, normalisePrefix, type ObjectQuery, type SortField, type SortOrder } from "./query.js";
+
+/** One row of a folder listing, as both front doors show it. */
+export interface ObjectRow {
+  key: string;
+  name: string;
+  originalBytes: number;
+  storedBytes: number;
+  compressed: boolean;
+  modified: Date;
+  savingsPct: number;
+  physicalKey: string;
+}
+
+export interface ObjectPage {
+  objects: ObjectRow[];
+  /** Every child folder of the prefix, sorted, on every page. */
+  commonPrefixes: string[];
+  /** Present when more objects follow. */
+  cursor?: string;
+  /** Objects matching the filters across all pages. */
+  total: number;
+}
+
+export interface ObjectDetails extends ObjectRow {
+  sha256?: string;
+  kind: LogicalObject["kind"];
+  physicalKeys: string[];
+  acceptRanges: false;
+}
+
+export interface ObjectsServiceOptions {
+  /** Signs cursors; shared with download tokens through per-purpose keys. */
+  secret: string;
+  /** Buckets never shown (the Send system bucket). */
+  hiddenBuckets: readonly string[];
+  headConcurrency?: number;
+  /** RFC-DG-UI-0002 list/meta timeout. @default 60 s */
+  timeoutMs?: number;
+  listCache?: { ttlMs: number; max: number };
+  metaCache?: { ttlMs: number; max: number };
+  /** Called after uploads and deletes (savings figures of the bucket are stale then). */
+  onChange?: (bucket: string) => void;
+  limiter?: RateLimiter;
+}
+
+interface CursorPayload {
+  /** Fingerprint of the query the cursor belongs to. */
+  q: string;
+  /** Sort value and key of the last row returned. */
+  v: number | string;
+  k: string;
+}
+
+function savingsOf(original: number, stored: number): number {
+  if (original <= 0) return 0;
+  return Math.round((1 - stored / original) * 10_000) / 100;
+}
+
+function sortValue(row: ObjectRow, sort: SortField): number | string {
+  switch (sort) {
+    case "name":
+      return row.key;
+    case "size":
+      return row.originalBytes;
+    case "modified":
+      return row.modified.getTime();
+    case "savings_pct":
+      return row.savingsPct;
+  }
+}
+
+function compareValues(a: number | string, b: number | string): number {
+  if (typeof a === "number" && typeof b === "number") return a - b;
+  return compareKeys(String(a), String(b));
+}
+
+/** The browsing core shared by REST and GraphQL: cached logical listings, sorting, filters, signed cursors. */
+export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlider, options: ObjectsServiceOptions) {
+  const cursors = createSigner(options.secret, "cursor");
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const headConcurrency = options.headConcurrency ?? 16;
+  const listings = new LRUCache<string, LogicalListing>({
+    max: options.listCache?.max ?? 100,
+    ttl: options.listCache?.ttlMs ?? 30_000,
+  });
+  const metas = new LRUCache<string, { etag: string; object: LogicalObject }>({
+    max: options.metaCache?.max ?? 5000,
+    ttl: options.metaCache?.ttlMs ?? 300_000,
+  });
+  const inFlight = new Map<string, Promise<LogicalListing>>();
+
+  /** RFC-DG-UI-0002: list and metadata calls give up after 60 s with `timeout`. */
+  async function withTimeout<T>(signal: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const timer = AbortSignal.timeout(timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timer]) : timer;
+    try {
+      return await fn(combined);
+    } catch (error) {
+      if (timer.aborted) {
+        throw new GliderError(
+          "timeout",
+          `the object store did not answer within ${timeoutMs / 1000} s`,
+          {},
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+
+  function assertVisible(bucket: string) {
+    if (options.hiddenBuckets.includes(bucket)) {
+      throw new GliderError("bucket_not_found", `bucket "${bucket}" does not exist`, { bucket });
+    }
+  }
+
+  async function folder(bucket: string, prefix: string, signal: AbortSignal): Promise<LogicalListing> {
+    const id = `${bucket}\0${prefix}`;
+    const cached = listings.get(id);
+    if (cached) return cached;
+    let loading = inFlight.get(id);
+    if (!loading) {
+      loading = deltaglider.list(bucket, prefix, signal).then((listing) => {
+        listings.set(id, listing);
+        return listing;
+      });
+      inFlight.set(id, loading);
+      loading.finally(() => inFlight.delete(id)).catch(() => undefined);
+    }
+    return loading;
+  }
+
+  async function describe(bucket: string, entries: readonly LogicalEntry[], signal: AbortSignal) {
+    return mapWithConcurrency(entries, headConcurrency, async (entry) => {
+      const id = `${bucket}\0${entry.physicalKey}`;
+      const cached = metas.get(id);
+      if (cached && cached.etag === entry.etag) return cached.object;
+      const object = await deltaglider.catalogue.describe(bucket, entry, signal);
+      metas.set(id, { etag: object.etag, object });
+      return object;
+    });
+  }
+
+  function rowOf(entry: LogicalEntry, originalBytes: number): ObjectRow {
+    return {
+      key: entry.key,
+      name: baseName(entry.key),
+      originalBytes,
+      storedBytes: entry.storedBytes,
+      compressed: entry.compressed,
+      modified: entry.modified,
+      savingsPct: savingsOf(originalBytes, entry.storedBytes),
+      physicalKey: entry.physicalKey,
+    };
+  }
+
+  /** Rows with original sizes: deltas need their metadata (a HEAD each, cached), direct objects do not. */
+  async function rows(bucket: string, entries: readonly LogicalEntry[], signal: AbortSignal) {
+    const deltas = entries.filter((e) => e.compressed);
+    const described = new Map((await describe(bucket, deltas, signal)).map((o) => [o.physicalKey, o.originalBytes]));
+    return entries.map((e) => rowOf(e, e.compressed ? (described.get(e.physicalKey) ?? e.storedBytes) : e.storedBytes));
+  }
+
+  async function listObjects(query: ObjectQuery, client?: string, signal?: AbortSignal): Promise<ObjectPage> {
+    if (client) options.limiter?.take(client, "listing");
+    assertVisible(query.bucket);
+    const prefix = normalisePrefix(query.prefix);
+    const limit = checkLimit(query.limit);
+    const sort = query.sort ?? "modified";
+    const order: SortOrder = query.order ?? "desc";
+    const search = query.search?.toLowerCase();
+    const fingerprint = JSON.stringify([query.bucket, prefix, sort, order, query.compressed ?? null, search ?? null]);
+    let after: CursorPayload | undefined;
+    if (query.cursor) {
+      after = cursors.verify<CursorPayload>(query.cursor);
+      if (!after || typeof after.k !== "string" || after.q !== fingerprint) {
+        throw new GliderError("invalid_cursor", "cursor is not valid for this listing", { parameter: "cursor" });
+      }
+    }
+    return withTimeout(signal, async (s) => {
+      const listing = await folder(query.bucket, prefix, s);
+      const matching = listing.objects.filter(
+        (o) =>
+          (query.compressed === undefined || o.compressed === query.compressed) &&
+          (!search || baseName(o.key).toLowerCase().includes(search)),
+      );
+      const direction = order === "asc" ? 1 : -1;
+      const needsAllSizes = sort === "size" || sort === "savings_pct";
+      // Name and modified come from LIST alone: sort first, then HEAD only the page's deltas.
+      const candidates = needsAllSizes
+        ? await rows(query.bucket, matching, s)
+        : matching.map((e) => rowOf(e, e.storedBytes));
+      const compare = (a: { v: number | string; k: string }, b: { v: number | string; k: string }) =>
+        direction * (compareValues(a.v, b.v) || compareKeys(a.k, b.k));
+      const tuples = candidates.map((row, i) => ({ row, entry: matching[i], v: sortValue(row, sort), k: row.key }));
+      tuples.sort(compare);
+      let start = 0;
+      if (after) {
+        const cursor = { v: after.v, k: after.k };
+        while (start < tuples.length && compare(tuples[start], cursor) <= 0) start++;
+      }
+      const slice = tuples.slice(start, start + limit);
+      const pageRows = needsAllSizes
+        ? slice.map((t) => t.row)
+        : await rows(
+            query.bucket,
+            slice.map((t) => t.entry),
+            s,
+          );
+      const last = slice[slice.length - 1];
+      const more = start + limit < tuples.length;
+      return {
+        objects: pageRows,
+        commonPrefixes: listing.commonPrefixes,
+        cursor:
+          more && last ? cursors.sign({ q: fingerprint, v: last.v, k: last.k } satisfies CursorPayload) : undefined,
+        total: tuples.length,
+      };
+    });
+  }
+
+  async function metadata(bucket: string, key: string, signal?: AbortSignal): Promise<ObjectDetails> {
+    assertVisible(bucket);
+    return withTimeout(signal, async (s) => {
+      const object = await deltaglider.resolve(bucket, key, s);
+      metas.set(`${bucket}\0${object.physicalKey}`, { etag: object.etag, object });
+      return {
+        ...rowOf(object, object.originalBytes),
+        sha256: object.sha256,
+        kind: object.kind,
+        physicalKeys: object.physicalKeys,
+        acceptRanges: false as const,
+      };
+    });
+  }
+
+  function invalidate(bucket: string, key?: string) {
+    for (const id of listings.keys()) if (id.startsWith(`${bucket}\0`)) listings.delete(id);
+    if (key) {
+      metas.delete(`${bucket}\0${key}`);
+      metas.delete(`${bucket}\0${key}${DELTA_SUFFIX}`);
+    }
+    options.onChange?.(bucket);
+  }
+
+  async function upload(bucket: string, key: string, body: PutBody, signal?: AbortSignal): Promise<UploadResult> {
+    assertVisible(bucket);
+    try {
+      return await deltaglider.upload(bucket, key, body, signal);
+    } finally {
+      invalidate(bucket, key);
+    }
+  }
+
+  async function remove(bucket: string, key: string, signal?: AbortSignal) {
+    assertVisible(bucket);
+    try {
+      return await deltaglider.deleteObject(bucket, key, signal);
+    } finally {
+      invalidate(bucket, key);
+    }
+  }
+
+  async function open(
+    bucket: string,
+    key: string,
+    signal?: AbortSignal,
+  ): Promise<{ body: Readable; size: number; sha256?: string; key: string }> {
+    assertVisible(bucket);
+    const r = await deltaglider.open(bucket, key, signal);
+    return { body: r.body, size: r.size, sha256: r.sha256, key: r.object.key };
+  }
+
+  async function buckets(signal?: AbortSignal) {
+    return (await store.listBuckets(signal)).filter((b) => !options.hiddenBuckets.includes(b.name));
+  }
+
+  return { listObjects, metadata, upload, delete: remove, open, buckets, invalidate, assertVisible };
+}
+
+export type ObjectsService = ReturnType<typeof createObjectsService>;

@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDeltaGlider } from "../../../src/services/deltaglider/index.js";
+import { createMetrics } from "../../../src/services/metrics.js";
+import { createMemoryStore } from "../../../src/services/storage/memory-store.js";
+import { getJson, postJson, startBrowseApp } from "../../helpers/browse-app.js";
+import { releaseVersions } from "../../helpers/releases.js";
+
+describe("REST limits and streaming failures", () => {
+  const store = createMemoryStore();
+  let app: Awaited<ReturnType<typeof startBrowseApp>>["app"];
+  let base: string;
+  beforeAll(async () => {
+    ({ app, base } = await startBrowseApp(store, { OBJECTS_RATE_LIMIT: "10" }));
+  });
+  afterAll(() => app.close());
+
+  it("throttles object listings above 10 per second per client with Retry-After", async () => {
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < 25; i++) {
+      const res = await fetch(`${base}/api/objects?bucket=fixture`);
+      statuses.push(res.status);
+      if (res.status === 429) {
+        retryAfter = res.headers.get("retry-after");
+        expect((await res.json()).error.code).toBe("throttled");
+      } else {
+        await res.arrayBuffer();
+      }
+    }
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(10);
+    expect(statuses).toContain(429);
+    expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
+    // Other routes are not limited.
+    expect((await getJson(base, "/api/buckets")).status).toBe(200);
+  });
+
+  it("aborts a large download whose sha256 fails after bytes were sent, never ending it cleanly", async () => {
+    const dg = createDeltaGlider(store, createMetrics(), { encodeThreads: 1 });
+    const [v1, v2] = releaseVersions(12 * 1024 * 1024, 2, 3);
+    await dg.upload("fixture", "large/app-1.zip", v1);
+    await dg.upload("fixture", "large/app-2.zip", v2);
+    await dg.close();
+    const head = await store.headObject("fixture", "large/app-2.zip.delta");
+    const got = await store.getObject({ bucket: "fixture", key: "large/app-2.zip.delta" });
+    const parts: Buffer[] = [];
+    for await (const c of got.body) parts.push(c as Buffer);
+    await store.putObject({
+      bucket: "fixture",
+      key: "large/app-2.zip.delta",
+      body: Buffer.concat(parts),
+      metadata: { ...head.metadata, "dg-file-sha256": "f".repeat(64) },
+    });
+    const prep = await postJson(base, "/api/download/prepare", { bucket: "fixture", key: "large/app-2.zip" });
+    const res = await fetch(`${base}/api/download/${prep.body.download_token}`);
+    expect(res.status).toBe(200);
+    await expect(res.arrayBuffer()).rejects.toThrow();
+  });
+});
