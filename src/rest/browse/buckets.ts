@@ -10,7 +10,7 @@ const bucketParam = {
 
 /** GET /api/buckets and POST /api/buckets/{bucket}/compute-savings (RFC-DG-UI-0001). */
 export async function bucketRoutes(app: FastifyInstance, { services }: { services: Services }) {
-  app.get("/buckets", async (request, reply) => {
+  app.get("/buckets", async (_request, reply) => {
     const buckets = await services.objects.buckets(clientSignal(reply));
     return {
       buckets: buckets.map(({ name }) => {
