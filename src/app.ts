@@ -35,8 +35,16 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: "idle",
+    // Download tokens travel in the path.
+    routerOptions: { maxParamLength: 4096 },
   }) as unknown as FastifyInstance;
   app.decorate("services", services);
+  // The route table, recorded as routes register: tests enumerate it so no route escapes auth or openapi.yaml.
+  const routeTable: { method: string; url: string }[] = [];
+  app.decorate("routeTable", routeTable);
+  app.addHook("onRoute", (route) => {
+    for (const method of [route.method].flat()) routeTable.push({ method, url: route.url });
+  });
 
   // One JSON access-log line and one metrics sample per request.
   app.addHook("onRequest", async (request) => {
@@ -50,7 +58,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     services.metrics.httpDuration.observe({ method: request.method, route }, latency / 1000);
     request.log.info(
       {
-        ip: request.ip,
+        // The keyed hash, not the address, when SEND_ANONYMISE_IPS is on.
+        ip: services.audit.displayIp(request.ip),
         method: request.method,
         route,
         status: reply.statusCode,
@@ -76,5 +85,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 declare module "fastify" {
   interface FastifyInstance {
     services: Services;
+    routeTable: { method: string; url: string }[];
   }
 }

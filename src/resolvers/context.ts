@@ -1,4 +1,6 @@
+import { timingSafeEqual } from "node:crypto";
 import type { Services } from "../services/index.js";
+import { createLoaders, type Loaders } from "./loaders.js";
 
 /** Built per GraphQL operation (HTTP or WebSocket). */
 export interface GraphQLContext {
@@ -7,8 +9,54 @@ export interface GraphQLContext {
   signal: AbortSignal;
   /** Caller address (for rate limits and audit). */
   ip: string;
+  loaders: Loaders;
+  /** The caller presented the admin API key (header `x-admin-key` or cookie `glider_admin_key`). */
+  isAdmin: boolean;
+  /** Bearer token from `Authorization`, for sender-token operations. */
+  bearer?: string;
 }
 
-export function createContext(services: Services, signal: AbortSignal, ip: string): GraphQLContext {
-  return { services, signal, ip };
+export interface RequestCredentials {
+  adminKey?: string;
+  bearer?: string;
+}
+
+function sameSecret(given: string | undefined, expected: string | undefined): boolean {
+  if (!given || !expected) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export function createContext(
+  services: Services,
+  signal: AbortSignal,
+  ip: string,
+  credentials: RequestCredentials = {},
+): GraphQLContext {
+  return {
+    services,
+    signal,
+    ip,
+    loaders: createLoaders(services, signal),
+    isAdmin: sameSecret(credentials.adminKey, services.config.send.adminApiKey),
+    bearer: credentials.bearer,
+  };
+}
+
+/** Reads the admin key and bearer token from HTTP-style headers (also the WebSocket upgrade request). */
+export function credentialsFrom(headers: Record<string, string | string[] | undefined>): RequestCredentials {
+  const header = (name: string) => {
+    const value = headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
+  const cookie = header("cookie")
+    ?.split(";")
+    .map((c) => c.trim().split("="))
+    .find(([name]) => name === "glider_admin_key")?.[1];
+  const authorization = header("authorization");
+  return {
+    adminKey: header("x-admin-key") ?? (cookie ? decodeURIComponent(cookie) : undefined),
+    bearer: authorization?.startsWith("Bearer ") ? authorization.slice(7) : undefined,
+  };
 }

@@ -1,15 +1,27 @@
 import { GraphQLError } from "graphql";
 import { isGliderError } from "../services/errors.js";
 
+interface GraphQLErrorLike {
+  originalError?: unknown;
+  extensions?: Record<string, unknown>;
+  message: string;
+}
+
+/** Duck-typed: graphql may be loaded as two module copies (ESM and CJS), which defeats `instanceof`. */
+function isGraphQLErrorLike(error: unknown): error is GraphQLErrorLike {
+  return typeof error === "object" && error !== null && (error as Error).name === "GraphQLError";
+}
+
 /** Domain errors reach clients with `extensions.code`; anything else is masked as an internal error. */
 export function maskError(error: unknown, message: string): Error {
-  const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+  let original = error;
+  while (isGraphQLErrorLike(original) && original.originalError) original = original.originalError;
   if (isGliderError(original)) {
     return new GraphQLError(original.message, {
       extensions: { code: original.code, ...(original.details ? { details: original.details } : {}) },
     });
   }
-  if (original instanceof GraphQLError && original.extensions?.code) return original;
-  if (error instanceof GraphQLError && !error.originalError) return error;
+  // Errors graphql itself raised (validation, parsing, armor limits) are safe to show as they are.
+  if (isGraphQLErrorLike(original) && !original.originalError) return original as unknown as Error;
   return new GraphQLError(message, { extensions: { code: "internal" } });
 }

@@ -1,9 +1,14 @@
+import { costLimitPlugin } from "@escape.tech/graphql-armor-cost-limit";
+import { maxAliasesPlugin } from "@escape.tech/graphql-armor-max-aliases";
+import { maxDepthPlugin } from "@escape.tech/graphql-armor-max-depth";
+import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { GraphQLSchema } from "graphql";
 import { makeHandler } from "graphql-ws/use/@fastify/websocket";
 import { createYoga } from "graphql-yoga";
+import { clientSignal } from "../http/client-signal.js";
 import type { Services } from "../services/index.js";
-import { createContext, type GraphQLContext } from "./context.js";
+import { createContext, credentialsFrom, type GraphQLContext } from "./context.js";
 import { maskError } from "./errors.js";
 
 interface ServerContext {
@@ -18,6 +23,7 @@ export async function graphqlPlugin(
 ) {
   const { services, schema } = options;
   const path = options.path ?? "/graphql";
+  const limits = services.config.graphql;
   const yoga = createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: path,
@@ -30,9 +36,20 @@ export async function graphqlPlugin(
       error: (...args) => app.log.error(args),
     },
     maskedErrors: { maskError },
-    // Over WebSocket there is no fetch Request: onSubscribe below passes its own signal through `wsSignal`.
-    context: ({ req, request, wsSignal }: Partial<ServerContext> & { request?: Request; wsSignal?: AbortSignal }) =>
-      createContext(services, wsSignal ?? request?.signal ?? new AbortController().signal, req?.ip ?? "unknown"),
+    plugins: [
+      maxDepthPlugin({ n: limits.maxDepth, flattenFragments: true }),
+      maxAliasesPlugin({ n: limits.maxAliases }),
+      costLimitPlugin({ maxCost: limits.maxCost }),
+      maxTokensPlugin({ n: limits.maxTokens }),
+    ],
+    // Over WebSocket there is no HTTP reply: onSubscribe below passes the socket's signal through `wsSignal`.
+    context: ({ req, reply, wsSignal }: Partial<ServerContext> & { wsSignal?: AbortSignal }) =>
+      createContext(
+        services,
+        wsSignal ?? (reply ? clientSignal(reply) : new AbortController().signal),
+        req?.ip ?? "unknown",
+        credentialsFrom(req?.headers ?? {}),
+      ),
   });
 
   const wsHandler = makeHandler({

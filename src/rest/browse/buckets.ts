@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
+import { clientSignal } from "../../http/client-signal.js";
 import type { Services } from "../../services/index.js";
-import { clientSignal } from "../client-signal.js";
 
 const bucketParam = {
   type: "object",

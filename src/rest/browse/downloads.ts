@@ -1,8 +1,8 @@
 import multipart from "@fastify/multipart";
 import type { FastifyInstance } from "fastify";
+import { clientSignal } from "../../http/client-signal.js";
 import { GliderError } from "../../services/errors.js";
 import type { Services } from "../../services/index.js";
-import { clientSignal } from "../client-signal.js";
 import { contentDisposition } from "./shapes.js";
 
 /** Token downloads and the upload passthrough (RFC-DG-UI-0001). */

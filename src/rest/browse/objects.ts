@@ -1,8 +1,8 @@
 import type { FastifyInstance } from "fastify";
+import { clientSignal } from "../../http/client-signal.js";
 import { GliderError } from "../../services/errors.js";
 import type { Services } from "../../services/index.js";
 import { parseCompressed, parseSort } from "../../services/objects/query.js";
-import { clientSignal } from "../client-signal.js";
 import { objectJson } from "./shapes.js";
 
 interface ListQuery {

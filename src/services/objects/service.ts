@@ -22,6 +22,7 @@ export interface ObjectRow {
   modified: Date;
   savingsPct: number;
   physicalKey: string;
+  etag: string;
 }
 
 export interface ObjectPage {
@@ -30,6 +31,8 @@ export interface ObjectPage {
   commonPrefixes: string[];
   /** Present when more objects follow. */
   cursor?: string;
+  /** A cursor after each row (Relay edges): listing resumes after that row. */
+  rowCursors: string[];
   /** Objects matching the filters across all pages. */
   total: number;
 }
@@ -164,6 +167,7 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
       modified: entry.modified,
       savingsPct: savingsOf(originalBytes, entry.storedBytes),
       physicalKey: entry.physicalKey,
+      etag: entry.etag,
     };
   }
 
@@ -220,13 +224,13 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
             slice.map((t) => t.entry),
             s,
           );
-      const last = slice[slice.length - 1];
+      const rowCursors = slice.map((t) => cursors.sign({ q: fingerprint, v: t.v, k: t.k } satisfies CursorPayload));
       const more = start + limit < tuples.length;
       return {
         objects: pageRows,
         commonPrefixes: listing.commonPrefixes,
-        cursor:
-          more && last ? cursors.sign({ q: fingerprint, v: last.v, k: last.k } satisfies CursorPayload) : undefined,
+        cursor: more ? rowCursors[rowCursors.length - 1] : undefined,
+        rowCursors,
         total: tuples.length,
       };
     });
@@ -237,14 +241,32 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
     return withTimeout(signal, async (s) => {
       const object = await deltaglider.resolve(bucket, key, s);
       metas.set(`${bucket}\0${object.physicalKey}`, { etag: object.etag, object });
-      return {
-        ...rowOf(object, object.originalBytes),
-        sha256: object.sha256,
-        kind: object.kind,
-        physicalKeys: object.physicalKeys,
-        acceptRanges: false as const,
-      };
+      return detailsOf(object);
     });
+  }
+
+  /** Full metadata of a listed row (sha256, kind): served from the metadata cache when the listing already read it. */
+  async function details(bucket: string, row: ObjectRow, signal?: AbortSignal): Promise<ObjectDetails> {
+    const entry: LogicalEntry = {
+      key: row.key,
+      physicalKey: row.physicalKey,
+      compressed: row.compressed,
+      storedBytes: row.storedBytes,
+      modified: row.modified,
+      etag: row.etag,
+    };
+    const [object] = await withTimeout(signal, (s) => describe(bucket, [entry], s));
+    return detailsOf(object);
+  }
+
+  function detailsOf(object: LogicalObject): ObjectDetails {
+    return {
+      ...rowOf(object, object.originalBytes),
+      sha256: object.sha256,
+      kind: object.kind,
+      physicalKeys: object.physicalKeys,
+      acceptRanges: false as const,
+    };
   }
 
   function invalidate(bucket: string, key?: string) {
@@ -288,7 +310,7 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
     return (await store.listBuckets(signal)).filter((b) => !options.hiddenBuckets.includes(b.name));
   }
 
-  return { listObjects, metadata, upload, delete: remove, open, buckets, invalidate, assertVisible };
+  return { listObjects, metadata, details, upload, delete: remove, open, buckets, invalidate, assertVisible };
 }
 
 export type ObjectsService = ReturnType<typeof createObjectsService>;

@@ -1,0 +1,50 @@
+import { startSavings, watchSavings } from "../resolvers/buckets.js";
+import type { JobState, SavingsProgress as Progress } from "../services/savings/types.js";
+import { builder } from "./builder.js";
+
+const JobStateEnum = builder.enumType("JobState", {
+  values: ["RUNNING", "DONE", "FAILED", "CANCELLED"] as const satisfies readonly JobState[],
+});
+
+const SavingsJob = builder.objectRef<{ taskId: string; bucket: string; state: JobState }>("SavingsJob").implement({
+  fields: (t) => ({
+    taskId: t.exposeString("taskId"),
+    bucket: t.exposeString("bucket"),
+    state: t.field({ type: JobStateEnum, resolve: (j) => j.state }),
+  }),
+});
+
+const SavingsProgress = builder.objectRef<Progress>("SavingsProgress").implement({
+  description: "Live progress of a bucket's savings scan; the last event of a job is DONE, FAILED or CANCELLED",
+  fields: (t) => ({
+    taskId: t.exposeString("taskId"),
+    bucket: t.exposeString("bucket"),
+    state: t.field({ type: JobStateEnum, resolve: (p) => p.state }),
+    scannedObjects: t.field({ type: "SafeInt", resolve: (p) => p.scannedObjects }),
+    objectCount: t.field({ type: "SafeInt", resolve: (p) => p.objectCount }),
+    originalBytes: t.field({ type: "SafeInt", resolve: (p) => p.originalBytes }),
+    storedBytes: t.field({ type: "SafeInt", resolve: (p) => p.storedBytes }),
+    savingsPct: t.exposeFloat("savingsPct"),
+    errorCode: t.string({ nullable: true, resolve: (p) => p.errorCode }),
+    computedAt: t.field({ type: "DateTime", nullable: true, resolve: (p) => p.computedAt }),
+  }),
+});
+
+// Mutation#computeSavings
+builder.mutationField("computeSavings", (t) =>
+  t.field({
+    type: SavingsJob,
+    args: { bucket: t.arg.string({ required: true }) },
+    resolve: (_root, args, ctx) => startSavings(args.bucket, ctx),
+  }),
+);
+
+// Subscription#savingsProgress: the current state first, then progress, then one terminal event.
+builder.subscriptionField("savingsProgress", (t) =>
+  t.field({
+    type: SavingsProgress,
+    args: { bucket: t.arg.string({ required: true }) },
+    subscribe: (_root, args, ctx) => watchSavings(args.bucket, ctx),
+    resolve: (progress) => progress,
+  }),
+);
