@@ -39,11 +39,38 @@ const envSchema = z.object({
   S3_FORCE_PATH_STYLE: bool(false),
   GRAPHIQL: bool(true),
   SHUTDOWN_TIMEOUT_MS: int(8000, 100, 60_000),
+  DG_MAX_RATIO: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === "") return 0.5;
+      const n = Number(v);
+      if (!Number.isFinite(n) || n <= 0 || n > 1) {
+        ctx.addIssue({ code: "custom", message: "expected a number above 0 and at most 1" });
+        return z.NEVER;
+      }
+      return n;
+    }),
+  REFERENCE_CACHE_MB: int(256, 1, 1_048_576),
+  ENCODE_THREADS: int(0, 0, 256),
+  HEAD_CONCURRENCY: int(16, 1, 256),
+  SEED_DEMO: bool(true),
+  SAVINGS_MAX_CONCURRENT_BUCKETS: int(2, 1, 64),
+  SAVINGS_CACHE_TTL_MS: int(900_000, 1_000, 604_800_000),
+  SAVINGS_HEAD_CONCURRENCY: int(16, 1, 256),
+  DOWNLOAD_TOKEN_SECRET: z.string().min(16, { message: "expected at least 16 characters" }).optional(),
+  OBJECTS_RATE_LIMIT: int(10, 0, 100_000),
+  GRAPHQL_MAX_DEPTH: int(12, 1, 100),
+  GRAPHQL_MAX_ALIASES: int(15, 1, 1000),
+  GRAPHQL_MAX_COST: int(50_000, 1, 10_000_000),
+  GRAPHQL_MAX_TOKENS: int(2000, 1, 1_000_000),
   SEND_MAX_BYTES: int(100_000_000, 1, Number.MAX_SAFE_INTEGER),
   SEND_ADMIN_API_KEY: z.string().min(16, { message: "expected at least 16 characters" }).optional(),
   SEND_ANONYMISE_IPS: bool(false),
   SEND_IP_HASH_SECRET: z.string().min(16, { message: "expected at least 16 characters" }).optional(),
-  SEND_SURFACE: z.enum(["public", "admin", "both"], { message: 'expected "public", "admin" or "both"' }).default("both"),
+  SEND_SURFACE: z
+    .enum(["public", "admin", "both"], { message: 'expected "public", "admin" or "both"' })
+    .default("both"),
   SEND_SWEEP_INTERVAL_MS: int(60_000, 0, 86_400_000),
   SEND_PRESIGN_TTL_SECONDS: int(300, 1, 604_800),
   SEND_SYSTEM_BUCKET: z
@@ -63,7 +90,39 @@ export interface Config {
     | { kind: "s3"; endpoint?: string; region: string; forcePathStyle: boolean };
   graphiql: boolean;
   shutdownTimeoutMs: number;
+  deltaglider: DeltaGliderConfig;
+  savings: SavingsConfig;
+  /** Signs download tokens and listing cursors; required for more than one instance (random otherwise). */
+  downloadTokenSecret?: string;
+  /** Object listings per second per client IP (REST and GraphQL); 0 disables the limit. @default 10 */
+  objectsRateLimit: number;
+  /** Per-operation limits against abusive GraphQL documents. */
+  graphql: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number };
   send: SendConfig;
+}
+
+/** DeltaGlider browsing and writing. */
+export interface DeltaGliderConfig {
+  /** Uploads whose delta is above this share of the file are stored direct (documented DG_MAX_RATIO). @default 0.5 */
+  maxRatio: number;
+  /** Soft cap on references held in memory; larger ones are spilled to temp files. @default 256 MiB */
+  referenceCacheBytes: number;
+  /** Worker threads encoding deltas; 0 means one fewer than the cores (at least 1). @default 0 */
+  encodeThreads: number;
+  /** HEAD requests in flight when listings need metadata. @default 16 */
+  headConcurrency: number;
+  /** Seed a `demo` bucket on start when it does not exist (embedded filesystem store only). @default true */
+  seedDemo: boolean;
+}
+
+/** On-demand savings jobs (RFC-DG-UI-0002 "On-Demand Savings"). */
+export interface SavingsConfig {
+  /** Buckets scanned at once; further jobs wait their turn. @default 2 */
+  maxConcurrentBuckets: number;
+  /** How long computed figures stay cached (SAVINGS_CACHE). @default 900000 (15 min) */
+  cacheTtlMs: number;
+  /** HEAD requests in flight per scanned bucket (one per delta). @default 16 */
+  headConcurrency: number;
 }
 
 /** Send (encrypted transfers) settings. */
@@ -116,6 +175,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     storage,
     graphiql: e.GRAPHIQL && e.NODE_ENV !== "production",
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    downloadTokenSecret: e.DOWNLOAD_TOKEN_SECRET,
+    objectsRateLimit: e.OBJECTS_RATE_LIMIT,
+    graphql: {
+      maxDepth: e.GRAPHQL_MAX_DEPTH,
+      maxAliases: e.GRAPHQL_MAX_ALIASES,
+      maxCost: e.GRAPHQL_MAX_COST,
+      maxTokens: e.GRAPHQL_MAX_TOKENS,
+    },
+    deltaglider: {
+      maxRatio: e.DG_MAX_RATIO,
+      referenceCacheBytes: e.REFERENCE_CACHE_MB * 1024 * 1024,
+      encodeThreads: e.ENCODE_THREADS,
+      headConcurrency: e.HEAD_CONCURRENCY,
+      seedDemo: e.SEED_DEMO,
+    },
+    savings: {
+      maxConcurrentBuckets: e.SAVINGS_MAX_CONCURRENT_BUCKETS,
+      cacheTtlMs: e.SAVINGS_CACHE_TTL_MS,
+      headConcurrency: e.SAVINGS_HEAD_CONCURRENCY,
+    },
     send: {
       maxBytes: e.SEND_MAX_BYTES,
       adminApiKey: e.SEND_ADMIN_API_KEY,

@@ -38,7 +38,9 @@ export function matchPaths(path: string): string[] {
     .map((template) => {
       const pattern = template
         .split("/")
-        .map((seg) => (seg === "{key}" ? ".+" : seg.startsWith("{") ? "[^/]+" : seg.replace(/[.*+?^$()|[\]\\]/g, "\\$&")))
+        .map((seg) =>
+          seg === "{key}" ? ".+" : seg.startsWith("{") ? "[^/]+" : seg.replace(/[.*+?^$()|[\]\\]/g, "\\$&"),
+        )
         .join("/");
       return { template, re: new RegExp(`^${pattern}$`), params: template.split("{").length };
     })
@@ -69,5 +71,7 @@ export function validateResponse(method: string, url: string, status: number, co
   if (!media) return [`${method} ${template} ${status}: content type ${mediaType} not described`];
   if (!media.schema || mediaType !== "application/json") return [];
   const validate = ajv.compile(withAbsoluteRefs(media.schema) as object);
-  return validate(body) ? [] : (validate.errors ?? []).map((e) => `${method} ${template} ${status}: ${e.instancePath} ${e.message}`);
+  return validate(body)
+    ? []
+    : (validate.errors ?? []).map((e) => `${method} ${template} ${status}: ${e.instancePath} ${e.message}`);
 }

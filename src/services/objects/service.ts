@@ -146,14 +146,25 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
     return loading;
   }
 
+  /** HEADs in flight, so concurrent listings of one folder (aliases, parallel requests) read each object once. */
+  const describing = new Map<string, Promise<LogicalObject>>();
+
   async function describe(bucket: string, entries: readonly LogicalEntry[], signal: AbortSignal) {
     return mapWithConcurrency(entries, headConcurrency, async (entry) => {
       const id = `${bucket}\0${entry.physicalKey}`;
       const cached = metas.get(id);
       if (cached && cached.etag === entry.etag) return cached.object;
-      const object = await deltaglider.catalogue.describe(bucket, entry, signal);
-      metas.set(id, { etag: object.etag, object });
-      return object;
+      const pendingId = `${id}\0${entry.etag}`;
+      let pending = describing.get(pendingId);
+      if (!pending) {
+        pending = deltaglider.catalogue.describe(bucket, entry, signal).then((object) => {
+          metas.set(id, { etag: object.etag, object });
+          return object;
+        });
+        describing.set(pendingId, pending);
+        pending.finally(() => describing.delete(pendingId)).catch(() => undefined);
+      }
+      return pending;
     });
   }
 

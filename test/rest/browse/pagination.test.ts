@@ -1,10 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mapWithConcurrency } from "../../../src/services/concurrency.js";
 import { compareKeys } from "../../../src/services/storage/keys.js";
 import { BACKENDS, type BackendHandle } from "../../helpers/backends.js";
 import { getJson, startBrowseApp } from "../../helpers/browse-app.js";
-import { prng } from "../../helpers/releases.js";
+import { DELTAS, DIRECTS, seedLargeFolder } from "../../helpers/large-folder.js";
 
 interface Row {
   key: string;
@@ -13,9 +12,6 @@ interface Row {
   compressed: boolean;
   modified: string;
 }
-
-const DELTAS = 620;
-const DIRECTS = 480;
 
 describe.each(BACKENDS.filter((b) => b.name !== "memory"))(
   "pagination over 1,100 logical objects on $name",
@@ -26,41 +22,7 @@ describe.each(BACKENDS.filter((b) => b.name !== "memory"))(
     beforeAll(async () => {
       handle = await backend.create();
       const { store } = handle;
-      await store.createBucket("fixture");
-      const next = prng(42);
-      const puts: (() => Promise<unknown>)[] = [];
-      puts.push(() =>
-        store.putObject({
-          bucket: "fixture",
-          key: "big/reference.bin",
-          body: Buffer.alloc(10),
-          metadata: { "dg-file-sha256": "0".repeat(64) },
-        }),
-      );
-      for (let i = 0; i < DELTAS; i++) {
-        const size = 1000 + Math.floor(next() * 1_000_000);
-        puts.push(() =>
-          store.putObject({
-            bucket: "fixture",
-            key: `big/release-${String(i).padStart(4, "0")}.zip.delta`,
-            body: Buffer.alloc(1 + (i % 50)),
-            metadata: {
-              "dg-file-size": String(size),
-              "dg-file-sha256": "1".repeat(64),
-              "dg-ref-key": "big/reference.bin",
-              "dg-ref-sha256": "0".repeat(64),
-            },
-          }),
-        );
-      }
-      for (let i = 0; i < DIRECTS; i++) {
-        puts.push(() =>
-          store.putObject({ bucket: "fixture", key: `big/Notes ${i} ü.txt`, body: Buffer.alloc(i % 300) }),
-        );
-      }
-      for (let i = 0; i < 3; i++)
-        puts.push(() => store.putObject({ bucket: "fixture", key: `big/sub${i}/x`, body: Buffer.alloc(1) }));
-      await mapWithConcurrency(puts, 16, (put) => put());
+      await seedLargeFolder(store);
       ({ app, base } = await startBrowseApp(store));
     });
     afterAll(async () => {
