@@ -22,6 +22,9 @@ export const ERROR_CODES = [
   "payload_too_large",
   "conflict",
   "internal",
+  // Downloads: signed download tokens (RFC-DG-UI-0001)
+  "download_token_invalid",
+  "download_token_expired",
   // Send: sender tokens and transfers
   "token_not_found",
   "token_revoked",

@@ -1,8 +1,14 @@
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { AuditService } from "./audit/service.js";
+import { createDeltaGlider, type DeltaGlider } from "./deltaglider/index.js";
+import { createDownloadsService, type DownloadsService } from "./downloads/service.js";
 import { createHealthService, type HealthService } from "./health.js";
 import { createMetrics, type Metrics } from "./metrics.js";
+import { createObjectsService, type ObjectsService } from "./objects/service.js";
+import { createRateLimiter } from "./rate-limit.js";
+import { createSavingsService, type SavingsService } from "./savings/jobs.js";
+import { randomSecret } from "./signing.js";
 import { createStore } from "./storage/index.js";
 import { instrumentStore } from "./storage/instrumented-store.js";
 import type { ObjectStore } from "./storage/object-store.js";
@@ -16,6 +22,14 @@ export interface Services {
   metrics: Metrics;
   store: ObjectStore;
   health: HealthService;
+  /** DeltaGlider semantics: logical listings, verified downloads, uploads, deletes. */
+  deltaglider: DeltaGlider;
+  /** Browsing for the UI (both front doors): cached listings, sorting, cursors, metadata, upload and delete. */
+  objects: ObjectsService;
+  /** Signed download tokens and the verified download stream. */
+  downloads: DownloadsService;
+  /** On-demand savings jobs: one scan per bucket, live progress, cached figures. */
+  savings: SavingsService;
   /** Send: transfers, sender tokens and the audit trail (system bucket `config.send.systemBucket`). */
   transfers: TransfersService;
   tokens: TokensService;
@@ -38,6 +52,39 @@ export function createServices(config: Config, logger: Logger, overrides: Servic
     metrics,
     logger.child({ component: "storage" }),
   );
+  const deltaglider = createDeltaGlider(store, metrics, {
+    maxRatio: config.deltaglider.maxRatio,
+    referenceCacheBytes: config.deltaglider.referenceCacheBytes,
+    encodeThreads: config.deltaglider.encodeThreads || undefined,
+    headConcurrency: config.deltaglider.headConcurrency,
+  });
+  const secret = config.downloadTokenSecret ?? randomSecret();
+  if (!config.downloadTokenSecret) {
+    logger.warn("DOWNLOAD_TOKEN_SECRET is not set: using a random one, so tokens and cursors only work on this instance");
+  }
+  const changeListeners: ((bucket: string) => void)[] = [];
+  const objects = createObjectsService(store, deltaglider, {
+    secret,
+    hiddenBuckets: [config.send.systemBucket],
+    headConcurrency: config.deltaglider.headConcurrency,
+    limiter: createRateLimiter({ perSecond: config.objectsRateLimit }),
+    onChange: (bucket) => {
+      for (const listener of changeListeners) listener(bucket);
+    },
+  });
+  const savings = createSavingsService(
+    { catalogue: deltaglider.catalogue, store, metrics, logger },
+    {
+      maxConcurrentBuckets: config.savings.maxConcurrentBuckets,
+      cacheTtlMs: config.savings.cacheTtlMs,
+      headConcurrency: config.savings.headConcurrency,
+      hiddenBuckets: [config.send.systemBucket],
+      now: overrides.now,
+    },
+  );
+  // Uploads and deletes drop the bucket's cached savings.
+  changeListeners.push((bucket) => savings.invalidate(bucket));
+  const downloads = createDownloadsService(objects, { secret, now: overrides.now });
   const send = createSendServices(config.send, store, logger, overrides.now);
   return {
     config,
@@ -45,8 +92,15 @@ export function createServices(config: Config, logger: Logger, overrides: Servic
     metrics,
     store,
     health: createHealthService(store),
+    deltaglider,
+    objects,
+    downloads,
+    savings,
     ...send,
     async close() {
+      // First: running savings jobs end CANCELLED while the store can still answer their in-flight calls.
+      await savings.close();
+      await deltaglider.close();
       await send.transfers.close();
       await store.close();
     },

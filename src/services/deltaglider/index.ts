@@ -33,7 +33,10 @@ export function createDeltaGlider(store: ObjectStore, metrics: Metrics, options:
     upload: uploader.upload,
     deleteObject: deleter.deleteObject,
     deletePrefix: deleter.deletePrefix,
-    close: () => pool.close(),
+    async close() {
+      await pool.close();
+      await references.close();
+    },
   };
 }
 

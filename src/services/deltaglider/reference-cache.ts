@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { type FileHandle, mkdir, open, unlink } from "node:fs/promises";
+import { type FileHandle, mkdir, open, rm, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -262,6 +262,12 @@ export function createReferenceCache(store: ObjectStore, options: ReferenceCache
     clear() {
       memory.clear();
       spilled.clear();
+    },
+    /** Drops every entry and removes the spill folder. */
+    async close() {
+      memory.clear();
+      spilled.clear();
+      await rm(spillDir, { recursive: true, force: true });
     },
   };
 }

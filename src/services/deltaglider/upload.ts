@@ -1,6 +1,6 @@
-import { createHash, randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, open, rm } from "node:fs/promises";
+import { mkdtemp, open, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -57,7 +57,7 @@ export function createUploader(
 ) {
   const maxRatio = options.maxRatio ?? 0.5;
   const now = options.now ?? (() => new Date());
-  const spoolDir = join(options.tmpDir ?? tmpdir(), `glider-uploads-${process.pid}`);
+  const spoolRoot = options.tmpDir ?? tmpdir();
 
   async function spool(body: PutBody, dir: string, signal?: AbortSignal): Promise<Spooled> {
     const path = join(dir, "upload");
@@ -175,9 +175,8 @@ export function createUploader(
     if (!(await store.bucketExists(bucket, signal))) {
       throw new GliderError("bucket_not_found", `bucket "${bucket}" does not exist`, { bucket });
     }
-    await mkdir(spoolDir, { recursive: true });
-    const work = join(spoolDir, randomUUID());
-    await mkdir(work);
+    // One private folder per upload, removed with everything in it when the upload ends.
+    const work = await mkdtemp(join(spoolRoot, "glider-upload-"));
     try {
       const file = await spool(body, work, signal);
       if (!isDeltaCandidate(key)) return await putDirect(bucket, key, file, signal);

@@ -1,4 +1,5 @@
 import type { Readable } from "node:stream";
+import { setMaxListeners } from "node:events";
 import { LRUCache } from "lru-cache";
 import { mapWithConcurrency } from "../concurrency.js";
 import type { LogicalEntry, LogicalListing, LogicalObject } from "../deltaglider/catalogue.js";
@@ -109,6 +110,8 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
   async function withTimeout<T>(signal: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const timer = AbortSignal.timeout(timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timer]) : timer;
+    // Every concurrent HEAD of a listing listens on this one signal.
+    setMaxListeners(0, combined);
     try {
       return await fn(combined);
     } catch (error) {

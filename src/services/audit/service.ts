@@ -1,0 +1,183 @@
+import { GliderError } from "../errors.js";
+import type { ClientHasher } from "./ip.js";
+import { newRandomId, type SystemStore } from "./system-store.js";
+import type {
+  ActionRecord,
+  ActionRecordInput,
+  AuditKind,
+  AuditRecord,
+  EventRecord,
+  EventRecordInput,
+  IpMode,
+  RequestRecord,
+  RequestRecordInput,
+} from "./types.js";
+
+/**
+ * Per-transfer audit trail: request, action and event records, each one JSON object in the system bucket under
+ * `audit/<transfer_id>/<kind>/<ms>-<seq>-<rand>.json`. Knows nothing of HTTP; the front doors hand it plain values.
+ */
+export interface AuditService {
+  readonly ipMode: IpMode;
+  /** What a log line may show for a client address: itself, or its keyed hash in anonymised mode. */
+  displayIp(ip: string | undefined): string | undefined;
+  recordRequest(input: RequestRecordInput): Promise<RequestRecord>;
+  recordAction(input: ActionRecordInput): Promise<ActionRecord>;
+  /** Validates and stores a client event (`invalid_request` for a bad type or an oversized payload). */
+  recordEvent(input: EventRecordInput): Promise<EventRecord>;
+  /** Records of one transfer (one kind, or all merged) in time order; waits for this process's pending writes. */
+  list(transferId: string, kind?: AuditKind): Promise<AuditRecord[]>;
+  /** How many records of one kind a transfer has (a listing, no reads). */
+  count(transferId: string, kind: AuditKind): Promise<number>;
+  /** Waits for every write in flight. */
+  flush(): Promise<void>;
+}
+
+export interface AuditServiceOptions {
+  system: SystemStore;
+  hasher: ClientHasher;
+  now: () => number;
+}
+
+const EVENT_TYPE = /^[A-Za-z0-9._:-]{1,64}$/;
+const MAX_EVENT_DATA_BYTES = 4096;
+const FOLDER: Record<AuditKind, string> = { request: "requests", action: "actions", event: "events" };
+const READ_CONCURRENCY = 16;
+
+type Stored<T extends AuditRecord> = Omit<T, "at"> & { at: string };
+
+function toStored<T extends AuditRecord>(record: T): Stored<T> {
+  return { ...record, at: record.at.toISOString() };
+}
+
+function fromStored(stored: Stored<AuditRecord>): AuditRecord {
+  return { ...stored, at: new Date(stored.at) } as AuditRecord;
+}
+
+export function compareRecords(a: AuditRecord, b: AuditRecord): number {
+  return a.at.getTime() - b.at.getTime() || a.seq - b.seq || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+export function createAuditService({ system, hasher, now }: AuditServiceOptions): AuditService {
+  let seq = 0;
+  /** Writes in flight per transfer, so a list right after a request sees that request's records. */
+  const pending = new Map<string, Set<Promise<unknown>>>();
+
+  function track<T>(transferId: string, write: Promise<T>): Promise<T> {
+    let set = pending.get(transferId);
+    if (!set) {
+      set = new Set();
+      pending.set(transferId, set);
+    }
+    const settled = write.then(
+      () => undefined,
+      () => undefined,
+    );
+    set.add(settled);
+    void settled.then(() => {
+      set.delete(settled);
+      if (set.size === 0 && pending.get(transferId) === set) pending.delete(transferId);
+    });
+    return write;
+  }
+
+  function base(transferId: string) {
+    const at = now();
+    seq += 1;
+    return {
+      id: newRandomId(12),
+      transferId,
+      at: new Date(at),
+      seq,
+    };
+  }
+
+  function keyOf(record: AuditRecord): string {
+    const ms = String(record.at.getTime()).padStart(15, "0");
+    const n = String(record.seq).padStart(10, "0");
+    return `audit/${record.transferId}/${FOLDER[record.kind]}/${ms}-${n}-${record.id}.json`;
+  }
+
+  async function write<T extends AuditRecord>(record: T): Promise<T> {
+    await track(record.transferId, system.writeJson(keyOf(record), toStored(record)));
+    return record;
+  }
+
+  async function readAll(keys: string[]): Promise<AuditRecord[]> {
+    const out: AuditRecord[] = [];
+    for (let i = 0; i < keys.length; i += READ_CONCURRENCY) {
+      const batch = await Promise.all(
+        keys.slice(i, i + READ_CONCURRENCY).map((key) => system.readJson<Stored<AuditRecord>>(key)),
+      );
+      for (const stored of batch) if (stored) out.push(fromStored(stored));
+    }
+    return out;
+  }
+
+  return {
+    ipMode: hasher.ipMode,
+
+    displayIp(ip) {
+      return hasher.ip(ip) ?? undefined;
+    },
+
+    recordRequest(input) {
+      return write<RequestRecord>({
+        ...base(input.transferId),
+        kind: "request",
+        method: input.method,
+        route: input.route,
+        status: input.status,
+        latencyMs: Math.round(input.latencyMs * 10) / 10,
+        ip: hasher.ip(input.ip),
+        ipMode: hasher.ipMode,
+        userAgentHash: hasher.userAgent(input.userAgent),
+      });
+    },
+
+    recordAction(input) {
+      return write<ActionRecord>({
+        ...base(input.transferId),
+        kind: "action",
+        action: input.action,
+        actor: input.actor,
+        tokenId: input.tokenId ?? null,
+        details: input.details ?? {},
+      });
+    },
+
+    async recordEvent(input) {
+      if (!EVENT_TYPE.test(input.type)) {
+        throw new GliderError("invalid_request", "event type must be 1-64 characters of A-Z a-z 0-9 . _ : -", {
+          parameter: "type",
+        });
+      }
+      const data = input.data ?? {};
+      if (typeof data !== "object" || data === null || Array.isArray(data)) {
+        throw new GliderError("invalid_request", "event data must be a JSON object", { parameter: "data" });
+      }
+      if (Buffer.byteLength(JSON.stringify(data)) > MAX_EVENT_DATA_BYTES) {
+        throw new GliderError("invalid_request", `event data must be at most ${MAX_EVENT_DATA_BYTES} bytes of JSON`, {
+          parameter: "data",
+        });
+      }
+      return write<EventRecord>({ ...base(input.transferId), kind: "event", type: input.type, data });
+    },
+
+    async list(transferId, kind) {
+      await Promise.all(pending.get(transferId) ?? []);
+      const prefix = kind ? `audit/${transferId}/${FOLDER[kind]}/` : `audit/${transferId}/`;
+      const records = await readAll(await system.listKeys(prefix));
+      return records.sort(compareRecords);
+    },
+
+    async count(transferId, kind) {
+      await Promise.all(pending.get(transferId) ?? []);
+      return (await system.listKeys(`audit/${transferId}/${FOLDER[kind]}/`)).length;
+    },
+
+    async flush() {
+      await Promise.all([...pending.values()].flatMap((set) => [...set]));
+    },
+  };
+}

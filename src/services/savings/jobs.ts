@@ -1,0 +1,441 @@
+import { randomUUID } from "node:crypto";
+import { createPubSub } from "@graphql-yoga/subscription";
+import { LRUCache } from "lru-cache";
+import type { Logger } from "pino";
+import type { Catalogue } from "../deltaglider/catalogue.js";
+import { GliderError, isGliderError } from "../errors.js";
+import type { Metrics } from "../metrics.js";
+import type { ObjectStore } from "../storage/object-store.js";
+import { type ScanProgress, scanBucket } from "./compute.js";
+import { type BucketSavings, isTerminal, type JobState, type SavingsProgress } from "./types.js";
+
+export type { BucketSavings, JobState, SavingsProgress } from "./types.js";
+
+export interface SavingsDeps {
+  catalogue: Catalogue;
+  store: ObjectStore;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+export interface SavingsOptions {
+  /** Buckets scanned at once; further jobs wait (reported RUNNING with no progress). @default 2 */
+  maxConcurrentBuckets?: number;
+  /** How long computed figures stay cached. @default 900000 (15 min, RFC-DG-UI-0002 SAVINGS_CACHE) */
+  cacheTtlMs?: number;
+  /** Least time between two progress events of one job: 100 means at most 10 events/s. @default 100 */
+  progressIntervalMs?: number;
+  /** HEAD requests in flight per scanned bucket. @default 16 */
+  headConcurrency?: number;
+  /** Buckets that are not the UI's (Send's system bucket): `bucket_not_found`, as for a missing one. */
+  hiddenBuckets?: readonly string[];
+  /** Clock (epoch ms) for `computedAt` and the cache TTL; tests move it instead of sleeping. @default Date.now */
+  now?: () => number;
+}
+
+/** Returned by `start`: the job that now runs for the bucket (a new one, or the one it joined). */
+export interface SavingsJobRef {
+  taskId: string;
+  bucket: string;
+  state: JobState;
+}
+
+export interface SavingsStatus {
+  /** Figures of the last successful scan; undefined when never computed, expired or invalidated. */
+  figures?: BucketSavings;
+  /** A job for the bucket is queued or running. */
+  pending: boolean;
+  /** The bucket's latest job (running or finished), if any. */
+  job?: SavingsProgress;
+}
+
+export interface SavingsService {
+  /**
+   * Starts (or joins) the bucket's job; `bucket_not_found` for a missing bucket. Returns once the job is registered:
+   * the scan runs off the request path.
+   */
+  start(bucket: string): Promise<SavingsJobRef>;
+  /** Cached figures (undefined when never computed or expired) and whether a job is running. */
+  status(bucket: string): SavingsStatus;
+  /**
+   * The bucket's latest job as a stream: its current state first (nothing if the bucket never had a job: then the
+   * next job is followed), then progress (≤ one event per `progressIntervalMs`, a slow reader gets the newest), then
+   * exactly one terminal event. Ends after the terminal event, when `signal` aborts, or when the reader returns.
+   */
+  watch(bucket: string, signal?: AbortSignal): AsyncIterable<SavingsProgress>;
+  /** Cancels the bucket's queued or running job (it ends CANCELLED); false when none was running. */
+  cancel(bucket: string): boolean;
+  /** Drops cached figures (uploads and deletes call this); a scan running meanwhile is not cached when it ends. */
+  invalidate(bucket: string): void;
+  /** Refuses new jobs, cancels running ones (CANCELLED) and waits for them to settle. */
+  close(): Promise<void>;
+}
+
+type Phase = "queued" | "running" | "ended";
+
+interface Job {
+  taskId: string;
+  bucket: string;
+  state: JobState;
+  phase: Phase;
+  progress: ScanProgress;
+  errorCode?: string;
+  computedAt?: Date;
+  controller: AbortController;
+  /** `invalidate` was called while the job ran: its figures may predate the change. */
+  stale: boolean;
+  lastPublishedAt: number;
+  timer?: NodeJS.Timeout;
+  settled: Promise<void>;
+}
+
+type Topics = { "savings:progress": [bucket: string, event: SavingsProgress] };
+
+const TOPIC = "savings:progress";
+const METRIC_KIND = "savings";
+/** Cached figures are tiny; this only bounds memory if someone scans a very large number of buckets. */
+const CACHE_MAX_BUCKETS = 10_000;
+
+/**
+ * On-demand savings (RFC-DG-UI-0002 "On-Demand Savings"): at most one scan per bucket, a bounded number of buckets at
+ * once, progress on a pub/sub, results in a TTL cache. Transport-free: REST, SSE and GraphQL subscriptions call it
+ * 1:1.
+ */
+export function createSavingsService(deps: SavingsDeps, options: SavingsOptions = {}): SavingsService {
+  const { catalogue, store, metrics } = deps;
+  const logger = deps.logger.child({ component: "savings" });
+  const maxConcurrent = Math.max(1, options.maxConcurrentBuckets ?? 2);
+  const progressIntervalMs = Math.max(0, options.progressIntervalMs ?? 100);
+  const now = options.now ?? Date.now;
+  const hidden = new Set(options.hiddenBuckets ?? []);
+  const cache = new LRUCache<string, BucketSavings>({
+    max: CACHE_MAX_BUCKETS,
+    ttl: Math.max(1, options.cacheTtlMs ?? 900_000),
+    // Our own clock, read on every access, so an injected `now` expires entries exactly.
+    perf: { now },
+    ttlResolution: 0,
+  });
+  const pubsub = createPubSub<Topics>();
+  /** The latest job of each bucket, running or finished. */
+  const jobs = new Map<string, Job>();
+  const waiting: { grant(): void }[] = [];
+  /** Open watches, ended by `close` so a shutdown is not held up by a stream waiting for a job that never comes. */
+  const watchers = new Set<Mailbox>();
+  let active = 0;
+  let closed = false;
+
+  for (const state of ["queued", "running"] as const) metrics.jobs.set({ kind: METRIC_KIND, state }, 0);
+
+  function setPhase(job: Job, phase: Phase) {
+    if (job.phase !== "ended") metrics.jobs.dec({ kind: METRIC_KIND, state: job.phase });
+    if (phase !== "ended") metrics.jobs.inc({ kind: METRIC_KIND, state: phase });
+    job.phase = phase;
+  }
+
+  function snapshot(job: Job): SavingsProgress {
+    const { progress } = job;
+    const discarded = job.state === "FAILED" || job.state === "CANCELLED";
+    const event: SavingsProgress = {
+      taskId: job.taskId,
+      bucket: job.bucket,
+      state: job.state,
+      scannedObjects: progress.scannedObjects,
+      objectCount: discarded ? 0 : progress.objectCount,
+      originalBytes: discarded ? 0 : progress.originalBytes,
+      storedBytes: discarded ? 0 : progress.storedBytes,
+      savingsPct: discarded ? 0 : progress.savingsPct,
+    };
+    if (job.errorCode !== undefined) event.errorCode = job.errorCode;
+    if (job.computedAt !== undefined) event.computedAt = job.computedAt;
+    return event;
+  }
+
+  function publish(job: Job) {
+    clearTimeout(job.timer);
+    job.timer = undefined;
+    job.lastPublishedAt = performance.now();
+    pubsub.publish(TOPIC, job.bucket, snapshot(job));
+  }
+
+  /** Leading- and trailing-edge throttle: at most one progress event per interval, the newest figures always sent. */
+  function progressed(job: Job) {
+    if (job.timer || isTerminal(job.state)) return;
+    const wait = job.lastPublishedAt + progressIntervalMs - performance.now();
+    if (wait <= 0) {
+      publish(job);
+      return;
+    }
+    job.timer = setTimeout(() => publish(job), wait);
+    job.timer.unref();
+  }
+
+  /** Waits for a scan slot; rejects with the signal's reason if the job is cancelled while queued. */
+  function acquireSlot(signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    if (active < maxConcurrent) {
+      active++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const entry = {
+        grant() {
+          signal.removeEventListener("abort", onAbort);
+          active++;
+          resolve();
+        },
+      };
+      const onAbort = () => {
+        waiting.splice(waiting.indexOf(entry), 1);
+        reject(signal.reason);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      waiting.push(entry);
+    });
+  }
+
+  function releaseSlot() {
+    active--;
+    waiting.shift()?.grant();
+  }
+
+  function finish(job: Job, state: JobState, fields: { errorCode?: string; computedAt?: Date } = {}) {
+    job.state = state;
+    job.errorCode = fields.errorCode;
+    job.computedAt = fields.computedAt;
+    setPhase(job, "ended");
+    publish(job);
+  }
+
+  async function run(job: Job) {
+    const { signal } = job.controller;
+    let slot = false;
+    try {
+      await acquireSlot(signal);
+      slot = true;
+      setPhase(job, "running");
+      const started = performance.now();
+      const figures = await scanBucket(catalogue, job.bucket, {
+        signal,
+        headConcurrency: options.headConcurrency,
+        onProgress(progress) {
+          job.progress = progress;
+          progressed(job);
+        },
+      });
+      signal.throwIfAborted();
+      const computedAt = new Date(now());
+      job.progress = { ...figures, scannedObjects: figures.objectCount };
+      if (job.stale) {
+        logger.info({ bucket: job.bucket, taskId: job.taskId }, "bucket changed during the scan: figures not cached");
+      } else {
+        cache.set(job.bucket, { ...figures, computedAt });
+      }
+      logger.info(
+        { bucket: job.bucket, taskId: job.taskId, ...figures, duration_ms: Math.round(performance.now() - started) },
+        "savings computed",
+      );
+      finish(job, "DONE", { computedAt });
+    } catch (error) {
+      if (signal.aborted) {
+        logger.info({ bucket: job.bucket, taskId: job.taskId }, "savings job cancelled");
+        finish(job, "CANCELLED");
+      } else {
+        const errorCode = isGliderError(error) ? error.code : "internal";
+        logger.warn({ err: error, bucket: job.bucket, taskId: job.taskId, errorCode }, "savings job failed");
+        finish(job, "FAILED", { errorCode });
+      }
+    } finally {
+      if (slot) releaseSlot();
+    }
+  }
+
+  function create(bucket: string): Job {
+    const job: Job = {
+      taskId: randomUUID(),
+      bucket,
+      state: "RUNNING",
+      phase: "ended",
+      progress: { scannedObjects: 0, objectCount: 0, originalBytes: 0, storedBytes: 0, savingsPct: 0 },
+      controller: new AbortController(),
+      stale: false,
+      lastPublishedAt: 0,
+      settled: Promise.resolve(),
+    };
+    setPhase(job, "queued");
+    jobs.set(bucket, job);
+    publish(job);
+    // run() handles every failure itself; the catch is a last resort so the process never sees a rejection.
+    job.settled = run(job).catch((error) => logger.error({ err: error, bucket }, "savings job crashed"));
+    return job;
+  }
+
+  function runningJob(bucket: string): Job | undefined {
+    const job = jobs.get(bucket);
+    return job && !isTerminal(job.state) ? job : undefined;
+  }
+
+  function assertOpen() {
+    if (closed) throw new GliderError("invalid_state", "the savings service is shutting down");
+  }
+
+  const ref = (job: Job): SavingsJobRef => ({ taskId: job.taskId, bucket: job.bucket, state: job.state });
+
+  async function start(bucket: string): Promise<SavingsJobRef> {
+    assertOpen();
+    const joined = runningJob(bucket);
+    if (joined) return ref(joined);
+    if (hidden.has(bucket) || !(await store.bucketExists(bucket))) {
+      throw new GliderError("bucket_not_found", `bucket "${bucket}" does not exist`, { bucket });
+    }
+    // Another start may have won the race while we checked the bucket.
+    assertOpen();
+    return ref(runningJob(bucket) ?? create(bucket));
+  }
+
+  function status(bucket: string): SavingsStatus {
+    const figures = cache.get(bucket);
+    const job = jobs.get(bucket);
+    const out: SavingsStatus = { pending: job !== undefined && !isTerminal(job.state) };
+    if (figures) out.figures = { ...figures };
+    if (job) out.job = snapshot(job);
+    return out;
+  }
+
+  /**
+   * An async generator's `return()` waits for a pending `next()`, so a reader that leaves while no event comes
+   * (GraphQL `complete`, a closed SSE stream) would hold the subscription until the job ends. Closing the mailbox
+   * first ends the pending `next()` at once.
+   */
+  function watch(bucket: string, signal?: AbortSignal): AsyncIterable<SavingsProgress> {
+    return {
+      [Symbol.asyncIterator]() {
+        const mailbox = createMailbox();
+        const events = stream(bucket, mailbox, signal);
+        const iterator: AsyncIterableIterator<SavingsProgress> = {
+          next: () => events.next(),
+          return: (value?: unknown) => {
+            mailbox.close();
+            return events.return(value);
+          },
+          throw: (error?: unknown) => {
+            mailbox.close();
+            return events.throw(error);
+          },
+          [Symbol.asyncIterator]: () => iterator,
+        };
+        return iterator;
+      },
+    };
+  }
+
+  async function* stream(bucket: string, mailbox: Mailbox, signal?: AbortSignal): AsyncGenerator<SavingsProgress> {
+    if (signal?.aborted) return;
+    const subscription = pubsub.subscribe(TOPIC, bucket);
+    watchers.add(mailbox);
+    // `for await` calls next() synchronously, which attaches the listener before the snapshot below is taken:
+    // nothing published in between can be missed (both happen in this one synchronous step).
+    const pump = (async () => {
+      for await (const event of subscription) mailbox.put(event);
+    })().catch(() => {});
+    const onAbort = () => mailbox.close();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      const current = jobs.get(bucket);
+      let following = current?.taskId;
+      let scanned = 0;
+      if (current) {
+        const first = snapshot(current);
+        scanned = first.scannedObjects;
+        yield first;
+        if (isTerminal(first.state)) return;
+      }
+      if (closed && !runningJob(bucket)) return;
+      for (;;) {
+        const event = await mailbox.take();
+        if (!event) return;
+        following ??= event.taskId;
+        if (event.taskId !== following) continue;
+        if (!isTerminal(event.state) && event.scannedObjects < scanned) continue;
+        scanned = event.scannedObjects;
+        yield event;
+        if (isTerminal(event.state)) return;
+      }
+    } finally {
+      watchers.delete(mailbox);
+      signal?.removeEventListener("abort", onAbort);
+      await subscription.return();
+      await pump;
+    }
+  }
+
+  function cancel(bucket: string): boolean {
+    const job = runningJob(bucket);
+    if (!job) return false;
+    job.controller.abort(new GliderError("invalid_state", "savings job cancelled", { bucket, taskId: job.taskId }));
+    return true;
+  }
+
+  function invalidate(bucket: string): void {
+    cache.delete(bucket);
+    const job = runningJob(bucket);
+    if (job) job.stale = true;
+  }
+
+  async function close(): Promise<void> {
+    closed = true;
+    const settling: Promise<void>[] = [];
+    for (const job of jobs.values()) {
+      if (isTerminal(job.state)) continue;
+      job.controller.abort(new GliderError("invalid_state", "savings job cancelled: shutting down"));
+      settling.push(job.settled);
+    }
+    await Promise.all(settling);
+    // The pub/sub delivers in microtasks: after this turn every terminal event sits in its watch's mailbox. Watches
+    // then end once drained; the others were waiting for a job that cannot start any more.
+    await new Promise((resolve) => setImmediate(resolve));
+    for (const mailbox of watchers) mailbox.end();
+  }
+
+  return { start, status, watch, cancel, invalidate, close };
+}
+
+type Mailbox = ReturnType<typeof createMailbox>;
+
+/**
+ * Events between the pub/sub and a reader that may be slow: progress is cumulative, so an unread progress event is
+ * replaced by a newer one of the same job; terminal events are never dropped. Holds at most a few events.
+ */
+function createMailbox() {
+  const queue: SavingsProgress[] = [];
+  let wake: (() => void) | undefined;
+  let closed = false;
+  let ending = false;
+  return {
+    put(event: SavingsProgress) {
+      if (closed) return;
+      const last = queue.at(-1);
+      if (last && !isTerminal(last.state) && !isTerminal(event.state) && last.taskId === event.taskId) {
+        queue[queue.length - 1] = event;
+      } else {
+        queue.push(event);
+      }
+      wake?.();
+    },
+    /** Ends now, dropping what is unread (the reader went away). */
+    close() {
+      closed = true;
+      wake?.();
+    },
+    /** Ends once what is queued has been read. */
+    end() {
+      ending = true;
+      wake?.();
+    },
+    /** The next event, or undefined once closed (or ended and drained). */
+    async take(): Promise<SavingsProgress | undefined> {
+      while (!closed && !ending && queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+      return closed ? undefined : queue.shift();
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import type { Logger } from "pino";
+import type { SendConfig } from "../../config.js";
+import { createClientHasher } from "../audit/ip.js";
+import { type AuditService, createAuditService } from "../audit/service.js";
+import { createSystemStore } from "../audit/system-store.js";
+import type { ObjectStore } from "../storage/object-store.js";
+import { createTokensService, type TokensService } from "../tokens/service.js";
+import { createTransfersService, type TransfersService } from "./service.js";
+
+export interface SendServices {
+  audit: AuditService;
+  tokens: TokensService;
+  transfers: TransfersService;
+}
+
+/**
+ * Builds Send's services over one store: records and payloads share the system bucket (created now, hidden from
+ * bucket listings), and the sweeper starts when `config.sweepIntervalMs` > 0 (`transfers.close()` stops it).
+ */
+export function createSendServices(
+  config: SendConfig,
+  store: ObjectStore,
+  logger: Logger,
+  now: () => number = Date.now,
+): SendServices {
+  const log = logger.child({ component: "send" });
+  const system = createSystemStore(store, config.systemBucket);
+  system.ensureBucket().catch((error) => log.warn({ err: error }, "system bucket not ready yet; retrying on use"));
+  const hasher = createClientHasher({ anonymise: config.anonymiseIps, secret: config.ipHashSecret });
+  if (hasher.randomSecret && config.anonymiseIps) {
+    log.warn("SEND_IP_HASH_SECRET is not set: using a random per-process key, so address hashes change on restart");
+  }
+  const audit = createAuditService({ system, hasher, now });
+  const tokens = createTokensService({ system, adminApiKey: config.adminApiKey, now });
+  const transfers = createTransfersService({
+    system,
+    tokens,
+    audit,
+    logger: log,
+    now,
+    maxBytes: config.maxBytes,
+    presignTtlSeconds: config.presignTtlSeconds,
+    sweepIntervalMs: config.sweepIntervalMs,
+  });
+  return { audit, tokens, transfers };
+}

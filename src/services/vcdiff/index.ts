@@ -1,0 +1,31 @@
+/** Self-contained VCDIFF (RFC 3284 + xdelta3 extensions) codec. Imports nothing from the rest of the app. */
+export { adler32 } from "./adler32.js";
+export {
+  bufferSource,
+  DEFAULT_MAX_TARGET_HISTORY,
+  DEFAULT_MAX_WINDOW_SIZE,
+  type DecodeOptions,
+  decodeVcdiffBuffer,
+  fileSource,
+  openVcdiff,
+  type SourceReader,
+  type VcdiffReader,
+} from "./decoder.js";
+export { type EncodeOptions, encodeVcdiff, encodeVcdiffBuffer } from "./encoder.js";
+export { isVcdiffError, VcdiffError, type VcdiffErrorCode } from "./errors.js";
+export {
+  type AppHeader,
+  parseAppHeader,
+  type SecondaryCompressor,
+  VCD_ADDRCOMP,
+  VCD_ADLER32,
+  VCD_APPHEADER,
+  VCD_CODETABLE,
+  VCD_DATACOMP,
+  VCD_DECOMPRESS,
+  VCD_INSTCOMP,
+  VCD_SOURCE,
+  VCD_TARGET,
+  type VcdiffHeader,
+  type WindowHeader,
+} from "./header.js";
