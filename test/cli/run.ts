@@ -1,0 +1,89 @@
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { readdir, readFile } from "node:fs/promises";
+import { join, relative } from "node:path";
+import type { S3rverHandle } from "../helpers/s3rver.js";
+import { REPO_ROOT } from "../helpers/shared.js";
+
+export interface CliResult {
+  code: number | null;
+  stdout: Buffer;
+  stderr: string;
+  /** stdout as text. */
+  out: string;
+  /** Non-empty stderr lines. */
+  errLines: string[];
+}
+
+/** Environment pointing the CLI at s3rver, as a user would configure it against MinIO or AWS. */
+export function s3Env(s3: S3rverHandle): Record<string, string> {
+  return {
+    STORAGE: "s3",
+    S3_ENDPOINT: s3.endpoint,
+    S3_FORCE_PATH_STYLE: "true",
+    AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+    AWS_REGION: s3.region,
+  };
+}
+
+/** Runs `glider <args>` as its own process (node --import tsx src/cli.ts), optionally feeding stdin. */
+export function runCli(
+  args: string[],
+  env: Record<string, string>,
+  options: { stdin?: Buffer; entry?: string[] } = {},
+): Promise<CliResult> {
+  const entry = options.entry ?? ["--import", "tsx", join(REPO_ROOT, "src/cli.ts")];
+  // The CLI must not depend on anything the test runner's environment happens to hold.
+  const { LOG_LEVEL: _l, GLIDER_LOG_LEVEL: _g, STORAGE: _s, ...base } = process.env;
+  const child = spawn(process.execPath, [...entry, ...args], {
+    cwd: REPO_ROOT,
+    env: { ...base, ...env },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  const stdout: Buffer[] = [];
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => stdout.push(d));
+  child.stderr.on("data", (d) => {
+    stderr += d;
+  });
+  child.stdin.end(options.stdin ?? Buffer.alloc(0));
+  return new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", (code) => {
+      const out = Buffer.concat(stdout);
+      resolve({
+        code,
+        stdout: out,
+        stderr,
+        out: out.toString("utf8"),
+        errLines: stderr.split("\n").filter((l) => l.trim() !== ""),
+      });
+    });
+  });
+}
+
+export function sha256(data: Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+/** Every entry below `root` as `/`-separated relative paths (folders end with `/`), sorted. */
+export async function treeOf(root: string): Promise<string[]> {
+  const out: string[] = [];
+  async function visit(dir: string) {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      const rel = relative(root, path).split("\\").join("/");
+      if (entry.isDirectory()) {
+        out.push(`${rel}/`);
+        await visit(path);
+      } else out.push(rel);
+    }
+  }
+  await visit(root);
+  return out.sort();
+}
+
+export async function fileSha256(path: string): Promise<string> {
+  return sha256(await readFile(path));
+}
