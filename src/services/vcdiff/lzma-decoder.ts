@@ -443,8 +443,8 @@ export class LzmaDecoder {
           rep0 = slot;
         } else {
           const numDirectBits = (slot >>> 1) - 1;
-          // Arithmetic rather than `<<`: slots 62 and 63 exceed 2^31.
-          let dist = (2 | (slot & 1)) * 2 ** numDirectBits;
+          // `>>> 0`: slots 62 and 63 exceed 2^31.
+          let dist = ((2 | (slot & 1)) << numDirectBits) >>> 0;
           let revBase: number;
           let revBits: number;
           if (slot < 14) {
