@@ -49,6 +49,36 @@ export type BucketObjectsArgs = {
   sort?: InputMaybe<ObjectSort>;
 };
 
+export type CreateTokenInput = {
+  expiresInSeconds?: InputMaybe<Scalars['Int']['input']>;
+  label: Scalars['String']['input'];
+  maxBytes?: InputMaybe<Scalars['SafeInt']['input']>;
+  maxTransfers?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type CreateTokenPayload = {
+  __typename?: 'CreateTokenPayload';
+  /** The bearer secret; not retrievable later */
+  secret: Scalars['String']['output'];
+  token: Token;
+};
+
+export type CreateTransferInput = {
+  contentType?: InputMaybe<Scalars['String']['input']>;
+  /** SHA-256 (hex) of the secret that later deletes the transfer */
+  deleteAuthHash?: InputMaybe<Scalars['String']['input']>;
+  expiresInSeconds?: InputMaybe<Scalars['Int']['input']>;
+  /** 0 = unlimited; default 1 */
+  maxDownloads?: InputMaybe<Scalars['Int']['input']>;
+  size: Scalars['SafeInt']['input'];
+};
+
+export type CreateTransferPayload = {
+  __typename?: 'CreateTransferPayload';
+  transfer: Transfer;
+  upload: UploadInstructions;
+};
+
 /** A signed, short-lived download: GET `url` streams the verified original */
 export type DownloadTicket = {
   __typename?: 'DownloadTicket';
@@ -76,14 +106,34 @@ export type JobState =
 
 export type Mutation = {
   __typename?: 'Mutation';
+  completeTransfer: Transfer;
   computeSavings: SavingsJob;
+  createToken: CreateTokenPayload;
+  createTransfer: CreateTransferPayload;
   deleteObject: Scalars['Boolean']['output'];
+  deleteTransfer: Transfer;
   prepareDownload: DownloadTicket;
+  revokeToken: Token;
+};
+
+
+export type MutationCompleteTransferArgs = {
+  id: Scalars['String']['input'];
 };
 
 
 export type MutationComputeSavingsArgs = {
   bucket: Scalars['String']['input'];
+};
+
+
+export type MutationCreateTokenArgs = {
+  input: CreateTokenInput;
+};
+
+
+export type MutationCreateTransferArgs = {
+  input: CreateTransferInput;
 };
 
 
@@ -93,9 +143,20 @@ export type MutationDeleteObjectArgs = {
 };
 
 
+export type MutationDeleteTransferArgs = {
+  deleteAuth: Scalars['String']['input'];
+  id: Scalars['String']['input'];
+};
+
+
 export type MutationPrepareDownloadArgs = {
   bucket: Scalars['String']['input'];
   key: Scalars['String']['input'];
+};
+
+
+export type MutationRevokeTokenArgs = {
+  id: Scalars['String']['input'];
 };
 
 export type Node = {
@@ -135,6 +196,10 @@ export type PageInfo = {
   startCursor: Maybe<Scalars['String']['output']>;
 };
 
+export type PayloadMode =
+  | 'bytes'
+  | 'presigned';
+
 export type Query = {
   __typename?: 'Query';
   bucket: Maybe<Bucket>;
@@ -143,6 +208,10 @@ export type Query = {
   node: Maybe<Node>;
   nodes: Array<Node>;
   object: Maybe<StoredObject>;
+  stats: SendStats;
+  tokens: QueryTokensConnection;
+  transfer: Transfer;
+  transfers: QueryTransfersConnection;
 };
 
 
@@ -166,6 +235,51 @@ export type QueryObjectArgs = {
   key: Scalars['String']['input'];
 };
 
+
+export type QueryTokensArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryTransferArgs = {
+  id: Scalars['String']['input'];
+};
+
+
+export type QueryTransfersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type QueryTokensConnection = {
+  __typename?: 'QueryTokensConnection';
+  edges: Array<QueryTokensConnectionEdge>;
+  pageInfo: PageInfo;
+};
+
+export type QueryTokensConnectionEdge = {
+  __typename?: 'QueryTokensConnectionEdge';
+  cursor: Scalars['String']['output'];
+  node: Token;
+};
+
+export type QueryTransfersConnection = {
+  __typename?: 'QueryTransfersConnection';
+  edges: Array<QueryTransfersConnectionEdge>;
+  pageInfo: PageInfo;
+};
+
+export type QueryTransfersConnectionEdge = {
+  __typename?: 'QueryTransfersConnectionEdge';
+  cursor: Scalars['String']['output'];
+  node: Transfer;
+};
+
 export type SavingsJob = {
   __typename?: 'SavingsJob';
   bucket: Scalars['String']['output'];
@@ -186,6 +300,18 @@ export type SavingsProgress = {
   state: JobState;
   storedBytes: Scalars['SafeInt']['output'];
   taskId: Scalars['String']['output'];
+};
+
+export type SendStats = {
+  __typename?: 'SendStats';
+  /** JSON object: transfer count per status */
+  byStatus: Scalars['String']['output'];
+  bytesStored: Scalars['SafeInt']['output'];
+  downloads: Scalars['SafeInt']['output'];
+  downloadsInProgress: Scalars['SafeInt']['output'];
+  generatedAt: Scalars['DateTime']['output'];
+  tokens: Scalars['SafeInt']['output'];
+  transfers: Scalars['SafeInt']['output'];
 };
 
 /** A logical object: what users see, whether stored as a delta or directly */
@@ -215,6 +341,68 @@ export type Subscription = {
 
 export type SubscriptionSavingsProgressArgs = {
   bucket: Scalars['String']['input'];
+};
+
+/** A sender token (admin only); its secret is shown once, at creation */
+export type Token = Node & {
+  __typename?: 'Token';
+  bytesUsed: Scalars['SafeInt']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  expiresAt: Maybe<Scalars['DateTime']['output']>;
+  id: Scalars['ID']['output'];
+  label: Scalars['String']['output'];
+  lastUsedAt: Maybe<Scalars['DateTime']['output']>;
+  /** 0 = unlimited */
+  maxBytes: Scalars['SafeInt']['output'];
+  /** 0 = unlimited */
+  maxTransfers: Scalars['Int']['output'];
+  revokedAt: Maybe<Scalars['DateTime']['output']>;
+  state: TokenState;
+  tokenId: Scalars['String']['output'];
+  transfersUsed: Scalars['Int']['output'];
+};
+
+export type TokenState =
+  | 'active'
+  | 'exhausted'
+  | 'expired'
+  | 'revoked';
+
+/** A client-encrypted Send transfer; Glider stores opaque bytes and never sees keys */
+export type Transfer = Node & {
+  __typename?: 'Transfer';
+  completedAt: Maybe<Scalars['DateTime']['output']>;
+  contentType: Scalars['String']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  deletable: Scalars['Boolean']['output'];
+  downloads: Scalars['Int']['output'];
+  downloadsRemaining: Maybe<Scalars['Int']['output']>;
+  expiresAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  /** 0 = unlimited */
+  maxDownloads: Scalars['Int']['output'];
+  mode: PayloadMode;
+  size: Scalars['SafeInt']['output'];
+  status: TransferStatus;
+  transferId: Scalars['String']['output'];
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+export type TransferStatus =
+  | 'completed'
+  | 'deleted'
+  | 'exhausted'
+  | 'expired'
+  | 'pending'
+  | 'uploaded';
+
+/** Where the sender puts the ciphertext: a presigned PUT, or the byte route */
+export type UploadInstructions = {
+  __typename?: 'UploadInstructions';
+  expiresAt: Maybe<Scalars['DateTime']['output']>;
+  method: Maybe<Scalars['String']['output']>;
+  mode: PayloadMode;
+  url: Maybe<Scalars['String']['output']>;
 };
 
 export type BucketsQueryVariables = Exact<{ [key: string]: never; }>;
@@ -251,6 +439,8 @@ export type NodeQueryVariables = Exact<{
 export type NodeQuery = { __typename?: 'Query', node:
     | { __typename: 'Bucket', name: string, id: string }
     | { __typename: 'StoredObject', bucket: string, key: string, id: string }
+    | { __typename: 'Token', id: string }
+    | { __typename: 'Transfer', id: string }
    | null };
 
 export type ObjectFieldsFragment = { __typename?: 'StoredObject', id: string, bucket: string, key: string, name: string, originalBytes: number, storedBytes: number, compressed: boolean, savingsPct: number, modified: string, acceptRanges: boolean };

@@ -14,11 +14,13 @@ export interface GraphQLContext {
   isAdmin: boolean;
   /** Bearer token from `Authorization`, for sender-token operations. */
   bearer?: string;
+  userAgent?: string;
 }
 
 export interface RequestCredentials {
   adminKey?: string;
   bearer?: string;
+  userAgent?: string;
 }
 
 function sameSecret(given: string | undefined, expected: string | undefined): boolean {
@@ -41,6 +43,7 @@ export function createContext(
     loaders: createLoaders(services, signal),
     isAdmin: sameSecret(credentials.adminKey, services.config.send.adminApiKey),
     bearer: credentials.bearer,
+    userAgent: credentials.userAgent,
   };
 }
 
@@ -58,5 +61,6 @@ export function credentialsFrom(headers: Record<string, string | string[] | unde
   return {
     adminKey: header("x-admin-key") ?? (cookie ? decodeURIComponent(cookie) : undefined),
     bearer: authorization?.startsWith("Bearer ") ? authorization.slice(7) : undefined,
+    userAgent: header("user-agent"),
   };
 }

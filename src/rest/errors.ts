@@ -21,6 +21,8 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   forbidden: 403,
   payload_too_large: 413,
   conflict: 409,
+  download_token_invalid: 403,
+  download_token_expired: 401,
   internal: 500,
   token_not_found: 404,
   token_revoked: 401,
@@ -55,14 +57,12 @@ export function handleError(error: FastifyError | GliderError | Error, request: 
   if (fastifyError.validation) {
     const first = fastifyError.validation[0];
     const param = (first?.instancePath || "").replace(/^\//, "") || String(first?.params?.missingProperty ?? "");
-    return reply
-      .status(400)
-      .send(
-        envelope("invalid_request", fastifyError.message, {
-          parameter: param,
-          context: fastifyError.validationContext,
-        }),
-      );
+    return reply.status(400).send(
+      envelope("invalid_request", fastifyError.message, {
+        parameter: param,
+        context: fastifyError.validationContext,
+      }),
+    );
   }
   if (fastifyError.statusCode === 413) {
     return reply.status(413).send(envelope("payload_too_large", fastifyError.message));

@@ -14,8 +14,9 @@ export interface SendServices {
 }
 
 /**
- * Builds Send's services over one store: records and payloads share the system bucket (created now, hidden from
- * bucket listings), and the sweeper starts when `config.sweepIntervalMs` > 0 (`transfers.close()` stops it).
+ * Builds Send's services over one store: records and payloads share the system bucket (hidden from bucket
+ * listings). Nothing runs yet: the server calls `transfers.start()` (system bucket, sweeper) and
+ * `transfers.close()` stops it; the bucket is also created on first use.
  */
 export function createSendServices(
   config: SendConfig,
@@ -25,7 +26,6 @@ export function createSendServices(
 ): SendServices {
   const log = logger.child({ component: "send" });
   const system = createSystemStore(store, config.systemBucket);
-  system.ensureBucket().catch((error) => log.warn({ err: error }, "system bucket not ready yet; retrying on use"));
   const hasher = createClientHasher({ anonymise: config.anonymiseIps, secret: config.ipHashSecret });
   if (hasher.randomSecret && config.anonymiseIps) {
     log.warn("SEND_IP_HASH_SECRET is not set: using a random per-process key, so address hashes change on restart");

@@ -61,11 +61,18 @@ export interface TransfersService {
   listActions(id: string): Promise<ActionRecord[]>;
   /** Requests, actions and events merged in time order (admin view). */
   auditTrail(id: string): Promise<AuditRecord[]>;
+  /** Every transfer, newest first (admin listings). */
+  list(): Promise<TransferView[]>;
   stats(): Promise<SendStats>;
   /** Writes the request record of one front-door request, when `transferId` names an existing transfer. */
   recordRequest(input: RequestRecordInput): Promise<void>;
   /** Marks expired transfers and deletes the payloads of expired, exhausted and deleted ones. */
   sweep(): Promise<SweepReport>;
+  /**
+   * Server start-up (idempotent): creates the system bucket and starts the sweeper when `sweepIntervalMs` > 0.
+   * Not done at construction, so the CLI, which builds the same services, never creates a bucket or sweeps.
+   */
+  start(): Promise<void>;
   /** Stops the sweeper and waits for download bookkeeping and audit writes in flight. */
   close(): Promise<void>;
 }
@@ -79,7 +86,7 @@ export interface TransfersServiceOptions {
   now: () => number;
   maxBytes: number;
   presignTtlSeconds: number;
-  /** 0 or undefined: no background sweeper (call `sweep()` yourself). */
+  /** Sweeper period once `start()` ran; 0 or undefined: no background sweeper (call `sweep()` yourself). */
   sweepIntervalMs?: number;
 }
 
@@ -148,6 +155,8 @@ export function createTransfersService(options: TransfersServiceOptions): Transf
   const lockOf = (id: string) => `transfer:${id}`;
   const withLock = <T>(id: string, fn: () => Promise<T>) => system.withLock(lockOf(id), fn);
   const conditional = store.capabilities.conditionalPut ? ("*" as const) : undefined;
+  let sweeper: Sweeper | undefined;
+  let closed = false;
 
   function toView(record: TransferRecord, at = now()): TransferView {
     const limited = record.maxDownloads > 0;
@@ -718,6 +727,11 @@ export function createTransfersService(options: TransfersServiceOptions): Transf
       return trail;
     },
 
+    async list() {
+      const at = now();
+      return (await readRecords()).sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : 1)).map((r) => toView(r, at));
+    },
+
     async stats() {
       await Promise.all([...inFlight.values()].flatMap((set) => [...set]));
       const at = now();
@@ -767,15 +781,24 @@ export function createTransfersService(options: TransfersServiceOptions): Transf
       return report;
     },
 
+    async start() {
+      if (closed) return;
+      if (!sweeper && options.sweepIntervalMs) {
+        sweeper = startSweeper(() => service.sweep(), options.sweepIntervalMs, logger);
+      }
+      // Storage being down at start-up is /ready's business, not a reason to refuse to start.
+      await system.ensureBucket().catch((error) => {
+        logger.warn({ err: error }, "system bucket not created yet; retrying on first use");
+      });
+    },
+
     async close() {
+      closed = true;
       await sweeper?.stop();
       await Promise.all([...inFlight.values()].flatMap((set) => [...set]));
       await audit.flush();
     },
   };
 
-  const sweeper: Sweeper | undefined = options.sweepIntervalMs
-    ? startSweeper(() => service.sweep(), options.sweepIntervalMs, logger)
-    : undefined;
   return service;
 }

@@ -1,0 +1,64 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { Services } from "../../services/index.js";
+import { auditJson, schemas, statsJson, tokenJson } from "./json.js";
+
+export const ADMIN_KEY_HEADER = "x-admin-key";
+export const ADMIN_KEY_COOKIE = "glider_admin_key";
+
+/** The admin key from the `x-admin-key` header, else from the `glider_admin_key` cookie. */
+function adminKeyOf(request: FastifyRequest): string | undefined {
+  const header = request.headers[ADMIN_KEY_HEADER];
+  if (typeof header === "string" && header.length > 0) return header;
+  for (const part of (request.headers.cookie ?? "").split(";")) {
+    const eq = part.indexOf("=");
+    if (eq > 0 && part.slice(0, eq).trim() === ADMIN_KEY_COOKIE) {
+      try {
+        return decodeURIComponent(part.slice(eq + 1).trim());
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Admin Send routes (prefix `/api/admin`). The onRequest hook of this context checks the admin key on every route
+ * registered here, before validation or body parsing, so no admin route can be added without it.
+ */
+export async function adminRoutes(app: FastifyInstance, { services }: { services: Services }) {
+  // An admin-only deployment (SEND_SURFACE=admin) sweeps too; start() is idempotent.
+  app.addHook("onReady", () => services.transfers.start());
+  app.addHook("onRequest", async (request) => {
+    services.tokens.verifyAdminKey(adminKeyOf(request));
+  });
+
+  app.post<{ Body: { label: string; max_transfers?: number; max_bytes?: number; expires_in_seconds?: number } }>(
+    "/tokens/create",
+    { schema: schemas.createToken },
+    async (request, reply) => {
+      const created = await services.tokens.create({
+        label: request.body.label,
+        maxTransfers: request.body.max_transfers,
+        maxBytes: request.body.max_bytes,
+        expiresInSeconds: request.body.expires_in_seconds,
+      });
+      return reply.status(201).send({ token: tokenJson(created.token), secret: created.secret });
+    },
+  );
+
+  app.get("/tokens/list", { schema: schemas.listTokens }, async () => ({
+    tokens: (await services.tokens.list()).map(tokenJson),
+  }));
+
+  app.post<{ Params: { id: string } }>("/tokens/id/:id/revoke", { schema: schemas.revokeToken }, async (request) => ({
+    token: tokenJson(await services.tokens.revoke(request.params.id)),
+  }));
+
+  app.get("/stats/overview", async () => statsJson(await services.transfers.stats()));
+
+  app.get<{ Params: { id: string } }>("/audit/transfers/id/:id/all", { schema: schemas.auditAll }, async (request) => ({
+    transfer_id: request.params.id,
+    records: (await services.transfers.auditTrail(request.params.id)).map(auditJson),
+  }));
+}

@@ -1,0 +1,187 @@
+import type { Readable } from "node:stream";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Services } from "../../services/index.js";
+import type { SenderPrincipal } from "../../services/tokens/types.js";
+import { actionJson, eventJson, schemas, transferJson, uploadJson } from "./json.js";
+
+interface IdParams {
+  id: string;
+}
+
+/** The sender behind each request of the sender-token context (set by its onRequest hook). */
+const senders = new WeakMap<FastifyRequest, SenderPrincipal>();
+/** The transfer a create request made, so its request record lands in the new transfer's trail. */
+const createdIds = new WeakMap<FastifyRequest, string>();
+
+function senderOf(request: FastifyRequest): SenderPrincipal {
+  const sender = senders.get(request);
+  if (!sender) throw new Error("sender route without the sender hook");
+  return sender;
+}
+
+function bearerOf(header: string | undefined): string | undefined {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
+  return match?.[1];
+}
+
+/** When we answer before reading the whole body, close the connection instead of draining up to 100 MB. */
+function closeIfBodyUnread(request: FastifyRequest, reply: FastifyReply): void {
+  if (!request.raw.readableEnded && request.headers["content-length"] !== "0") reply.header("connection", "close");
+}
+
+/** Fires when the client goes away before the reply is complete, so storage reads stop with it. */
+function clientGone(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once("close", () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+  return controller.signal;
+}
+
+/**
+ * Public Send routes (prefix `/api`): anyone holding a transfer id may read its status, download and add events;
+ * creating and uploading need a sender token. Every request that names an existing transfer leaves a request
+ * record in its audit trail.
+ */
+export async function transfersRoutes(app: FastifyInstance, { services }: { services: Services }) {
+  const transfers = services.transfers;
+  const base = app.prefix;
+  // Server start-up: the system bucket exists before the first request, the sweeper runs (idempotent).
+  app.addHook("onReady", () => transfers.start());
+
+  // Payload bytes reach the handler as the raw request stream (no buffering, so no bodyLimit): the service
+  // counts them into storage and stops at SEND_MAX_BYTES.
+  app.addContentTypeParser("application/octet-stream", (_request, payload, done) => done(null, payload));
+
+  app.addHook("onResponse", async (request, reply) => {
+    const transferId = (request.params as Partial<IdParams> | undefined)?.id ?? createdIds.get(request);
+    if (!transferId) return;
+    await transfers
+      .recordRequest({
+        transferId,
+        method: request.method,
+        route: request.routeOptions.url ?? "unmatched",
+        status: reply.statusCode,
+        latencyMs: reply.elapsedTime,
+        ip: request.ip,
+        userAgent: request.headers["user-agent"],
+      })
+      .catch((error) => request.log.error({ err: error }, "could not write the audit request record"));
+  });
+
+  // Sender-token routes: a child context whose onRequest hook authenticates before any body is read.
+  await app.register(async (sender) => {
+    sender.addHook("onRequest", async (request, reply) => {
+      try {
+        senders.set(request, await services.tokens.authenticate(bearerOf(request.headers.authorization)));
+      } catch (error) {
+        closeIfBodyUnread(request, reply);
+        throw error;
+      }
+    });
+
+    sender.post<{
+      Body: {
+        size: number;
+        content_type?: string;
+        max_downloads?: number;
+        expires_in_seconds?: number;
+        delete_auth_hash?: string;
+      };
+    }>("/transfers/create", { schema: schemas.createTransfer }, async (request, reply) => {
+      const body = request.body;
+      const created = await transfers.create(senderOf(request), {
+        size: body.size,
+        contentType: body.content_type,
+        maxDownloads: body.max_downloads,
+        expiresInSeconds: body.expires_in_seconds,
+        deleteAuthHash: body.delete_auth_hash,
+      });
+      createdIds.set(request, created.transfer.id);
+      return reply.status(201).send({
+        transfer: transferJson(created.transfer),
+        upload: uploadJson(created.upload, created.transfer.id, base),
+      });
+    });
+
+    sender.post<{ Params: IdParams }>(
+      "/transfers/id/:id/payload/upload-bytes",
+      { schema: schemas.uploadBytes },
+      async (request, reply) => {
+        try {
+          const result = await transfers.uploadBytes(senderOf(request), request.params.id, request.body as Readable);
+          return { transfer: transferJson(result.transfer), received_bytes: result.receivedBytes };
+        } catch (error) {
+          closeIfBodyUnread(request, reply);
+          throw error;
+        }
+      },
+    );
+
+    sender.post<{ Params: IdParams }>(
+      "/transfers/id/:id/upload/complete",
+      { schema: schemas.transferOnly },
+      async (request) => ({
+        transfer: transferJson(await transfers.completeUpload(senderOf(request), request.params.id)),
+      }),
+    );
+  });
+
+  app.get<{ Params: IdParams }>("/transfers/id/:id/status", { schema: schemas.transferOnly }, async (request) => ({
+    transfer: transferJson(await transfers.status(request.params.id)),
+  }));
+
+  app.post<{ Params: IdParams }>(
+    "/transfers/id/:id/download/create-presign-url",
+    { schema: schemas.downloadUrl },
+    async (request) => {
+      const download = await transfers.createDownloadUrl(request.params.id);
+      return {
+        transfer: transferJson(download.transfer),
+        download: { method: "GET", url: download.url, expires_at: download.expiresAt.toISOString() },
+      };
+    },
+  );
+
+  app.get<{ Params: IdParams }>(
+    "/transfers/id/:id/payload/download-bytes",
+    // No automatic HEAD twin: it would run the download (and count it) while sending no body.
+    { schema: schemas.downloadBytes, exposeHeadRoute: false },
+    async (request, reply) => {
+      const download = await transfers.openDownload(request.params.id, clientGone(reply));
+      // fastify pipes the stream with backpressure and destroys it if the client goes away (which releases the
+      // download slot: see ByteDownload.body).
+      return reply
+        .header("content-type", download.contentType)
+        .header("content-length", String(download.contentLength))
+        .header("content-disposition", "attachment")
+        .header("cache-control", "no-store")
+        .send(download.body);
+    },
+  );
+
+  app.post<{ Params: IdParams; Body: { delete_auth: string } }>(
+    "/transfers/id/:id/delete",
+    { schema: schemas.deleteTransfer },
+    async (request) => ({
+      transfer: transferJson(await transfers.delete(request.params.id, request.body.delete_auth)),
+    }),
+  );
+
+  app.post<{ Params: IdParams; Body: { type: string; data?: Record<string, unknown> } }>(
+    "/transfers/id/:id/events/add",
+    { schema: schemas.addEvent },
+    async (request, reply) => {
+      const event = await transfers.addEvent(request.params.id, { type: request.body.type, data: request.body.data });
+      return reply.status(201).send({ event: eventJson(event) });
+    },
+  );
+
+  app.get<{ Params: IdParams }>("/transfers/id/:id/events/list", { schema: schemas.listEvents }, async (request) => ({
+    events: (await transfers.listEvents(request.params.id)).map(eventJson),
+  }));
+
+  app.get<{ Params: IdParams }>("/transfers/id/:id/actions/list", { schema: schemas.listActions }, async (request) => ({
+    actions: (await transfers.listActions(request.params.id)).map(actionJson),
+  }));
+}

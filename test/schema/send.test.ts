@@ -1,0 +1,213 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createMemoryStore } from "../../src/services/storage/memory-store.js";
+import { startBrowseApp } from "../helpers/browse-app.js";
+import { gql } from "../helpers/graphql.js";
+
+const ADMIN_KEY = "graphql-admin-key-0123456789";
+const admin = { "x-admin-key": ADMIN_KEY };
+
+/** Root fields anyone may call; every other Query/Mutation field must refuse a caller without the admin key. */
+const PUBLIC_FIELDS = new Set([
+  "Query.health",
+  "Query.buckets",
+  "Query.bucket",
+  "Query.object",
+  "Query.node",
+  "Query.nodes",
+  "Query.transfer",
+  "Mutation.computeSavings",
+  "Mutation.prepareDownload",
+  "Mutation.deleteObject",
+  "Mutation.createTransfer",
+  "Mutation.completeTransfer",
+  "Mutation.deleteTransfer",
+]);
+
+interface TypeRef {
+  kind: string;
+  name: string | null;
+  ofType: TypeRef | null;
+}
+
+interface RootField {
+  name: string;
+  args: { name: string; type: TypeRef }[];
+  type: TypeRef;
+}
+
+const TYPE_REF = "kind name ofType { kind name ofType { kind name ofType { kind name } } }";
+const INTROSPECT = `{ __schema {
+  types { kind name inputFields { name type { ${TYPE_REF} } } }
+  queryType { fields { name args { name type { ${TYPE_REF} } } type { ${TYPE_REF} } } }
+  mutationType { fields { name args { name type { ${TYPE_REF} } } type { ${TYPE_REF} } } }
+} }`;
+
+function named(type: TypeRef): TypeRef {
+  return type.ofType ? named(type.ofType) : type;
+}
+
+type InputTypes = Map<string, { name: string; type: TypeRef }[]>;
+
+/** A literal of the right shape for a required argument: scalars get dummies, input objects their required fields. */
+function literal(type: TypeRef, inputs: InputTypes): string {
+  const base = named(type);
+  if (base.kind === "INPUT_OBJECT") {
+    const fields = (inputs.get(base.name ?? "") ?? []).filter((f) => f.type.kind === "NON_NULL");
+    return `{ ${fields.map((f) => `${f.name}: ${literal(f.type, inputs)}`).join(", ")} }`;
+  }
+  if (base.kind === "ENUM") return "x";
+  return base.name === "Int" || base.name === "SafeInt" ? "1" : base.name === "Boolean" ? "true" : '"x"';
+}
+
+/** A minimal selection and dummy arguments for any root field, read from the served schema's introspection. */
+function operationFor(kind: "query" | "mutation", field: RootField, inputs: InputTypes): string {
+  const args = field.args.filter((a) => a.type.kind === "NON_NULL").map((a) => `${a.name}: ${literal(a.type, inputs)}`);
+  const type = named(field.type);
+  const selection = ["OBJECT", "INTERFACE", "UNION"].includes(type.kind) ? "{ __typename }" : "";
+  return `${kind} { ${field.name}${args.length ? `(${args.join(", ")})` : ""} ${selection} }`;
+}
+
+describe("Send over GraphQL", () => {
+  let app: FastifyInstance;
+  let base: string;
+  beforeAll(async () => {
+    ({ app, base } = await startBrowseApp(createMemoryStore(), { SEND_ADMIN_API_KEY: ADMIN_KEY }));
+  });
+  afterAll(() => app.close());
+
+  it("refuses every admin field without the key, enumerated from the schema", async () => {
+    const introspection = await gql(base, INTROSPECT);
+    const served = introspection.data as {
+      __schema: {
+        types: { kind: string; name: string; inputFields: { name: string; type: TypeRef }[] | null }[];
+        queryType: { fields: RootField[] };
+        mutationType: { fields: RootField[] };
+      };
+    };
+    const inputs: InputTypes = new Map(
+      served.__schema.types.filter((t) => t.kind === "INPUT_OBJECT").map((t) => [t.name, t.inputFields ?? []]),
+    );
+    const roots = [
+      ["query", "Query", served.__schema.queryType.fields],
+      ["mutation", "Mutation", served.__schema.mutationType.fields],
+    ] as const;
+    const guarded: string[] = [];
+    for (const [kind, rootName, fields] of roots) {
+      for (const field of fields) {
+        const id = `${rootName}.${field.name}`;
+        if (PUBLIC_FIELDS.has(id)) continue;
+        guarded.push(id);
+        for (const headers of [{}, { "x-admin-key": "wrong-key-0123456789abc" }]) {
+          const res = await gql(base, operationFor(kind, field, inputs), undefined, headers);
+          expect(res.errors?.[0]?.extensions?.code, `${id} ${JSON.stringify(res)}`).toBe("unauthorized");
+        }
+      }
+    }
+    expect(guarded.sort()).toEqual([
+      "Mutation.createToken",
+      "Mutation.revokeToken",
+      "Query.stats",
+      "Query.tokens",
+      "Query.transfers",
+    ]);
+  });
+
+  it("runs the transfer lifecycle: token, create, upload, complete, download, nodes, delete, revoke", async () => {
+    const token = await gql(
+      base,
+      'mutation { createToken(input: { label: "gql", maxTransfers: 5 }) { secret token { id tokenId state } } }',
+      undefined,
+      admin,
+    );
+    expect(token.errors).toBeUndefined();
+    const { secret, token: tokenNode } = (
+      token.data as { createToken: { secret: string; token: { id: string; tokenId: string } } }
+    ).createToken;
+    const payload = randomBytes(4096);
+    const deleteSecret = "bye-bye";
+    const created = await gql(
+      base,
+      `mutation($input: CreateTransferInput!) { createTransfer(input: $input) { transfer { id transferId status mode size } upload { mode url } } }`,
+      {
+        input: {
+          size: payload.length,
+          maxDownloads: 2,
+          deleteAuthHash: createHash("sha256").update(deleteSecret).digest("hex"),
+        },
+      },
+      { authorization: `Bearer ${secret}` },
+    );
+    expect(created.errors).toBeUndefined();
+    const transfer = (
+      created.data as { createTransfer: { transfer: { id: string; transferId: string; mode: string } } }
+    ).createTransfer.transfer;
+    expect(transfer.mode).toBe("bytes");
+    const upload = await fetch(`${base}/api/transfers/id/${transfer.transferId}/payload/upload-bytes`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${secret}`, "content-type": "application/octet-stream" },
+      body: payload,
+    });
+    expect(upload.status).toBe(200);
+    const noToken = await gql(base, `mutation { completeTransfer(id: "${transfer.transferId}") { status } }`);
+    expect(noToken.errors?.[0]?.extensions?.code).toBe("unauthorized");
+    const completed = await gql(
+      base,
+      `mutation { completeTransfer(id: "${transfer.transferId}") { status downloads maxDownloads } }`,
+      undefined,
+      { authorization: `Bearer ${secret}` },
+    );
+    expect(completed.data).toEqual({ completeTransfer: { status: "completed", downloads: 0, maxDownloads: 2 } });
+
+    const download = await fetch(`${base}/api/transfers/id/${transfer.transferId}/payload/download-bytes`);
+    expect(Buffer.from(await download.arrayBuffer()).equals(payload)).toBe(true);
+
+    const node = await gql(base, `{ node(id: "${transfer.id}") { id ... on Transfer { downloads status } } }`);
+    expect(node.data).toEqual({ node: { id: transfer.id, downloads: 1, status: "completed" } });
+    const tokenPublic = await gql(base, `{ node(id: "${tokenNode.id}") { id } }`);
+    expect(tokenPublic.errors?.[0]?.extensions?.code).toBe("unauthorized");
+    const tokenAdmin = await gql(
+      base,
+      `{ node(id: "${tokenNode.id}") { id ... on Token { transfersUsed } } }`,
+      undefined,
+      admin,
+    );
+    expect(tokenAdmin.data).toEqual({ node: { id: tokenNode.id, transfersUsed: 1 } });
+
+    const listed = await gql(
+      base,
+      "{ transfers(first: 10) { edges { node { transferId } } } stats { transfers tokens } }",
+      undefined,
+      admin,
+    );
+    expect(listed.data).toEqual({
+      transfers: { edges: [{ node: { transferId: transfer.transferId } }] },
+      stats: { transfers: 1, tokens: 1 },
+    });
+
+    const wrongSecret = await gql(
+      base,
+      `mutation { deleteTransfer(id: "${transfer.transferId}", deleteAuth: "nope") { status } }`,
+    );
+    expect(wrongSecret.errors?.[0]?.extensions?.code).toBeDefined();
+    const deleted = await gql(
+      base,
+      `mutation { deleteTransfer(id: "${transfer.transferId}", deleteAuth: "${deleteSecret}") { status } }`,
+    );
+    expect(deleted.data).toEqual({ deleteTransfer: { status: "deleted" } });
+    const gone = await gql(base, `{ transfer(id: "${transfer.transferId}") { status } }`);
+    expect(gone.errors?.[0]?.extensions?.code).toBe("transfer_deleted");
+
+    const revoked = await gql(base, `mutation { revokeToken(id: "${tokenNode.tokenId}") { state } }`, undefined, admin);
+    expect(revoked.data).toEqual({ revokeToken: { state: "revoked" } });
+    const refused = await gql(base, "mutation { createTransfer(input: { size: 10 }) { transfer { id } } }", undefined, {
+      authorization: `Bearer ${secret}`,
+    });
+    expect(refused.errors?.[0]?.extensions?.code).toBe("token_revoked");
+
+    const audit = await fetch(`${base}/api/admin/audit/transfers/id/${transfer.transferId}/all`, { headers: admin });
+    const trail = JSON.stringify(await audit.json());
+    expect(trail).toContain("graphql Mutation.completeTransfer");
+  });
+});
