@@ -60,7 +60,9 @@ export function createServices(config: Config, logger: Logger, overrides: Servic
   });
   const secret = config.downloadTokenSecret ?? randomSecret();
   if (!config.downloadTokenSecret) {
-    logger.warn("DOWNLOAD_TOKEN_SECRET is not set: using a random one, so tokens and cursors only work on this instance");
+    logger.warn(
+      "DOWNLOAD_TOKEN_SECRET is not set: using a random one, so tokens and cursors only work on this instance",
+    );
   }
   const changeListeners: ((bucket: string) => void)[] = [];
   const objects = createObjectsService(store, deltaglider, {

@@ -41,7 +41,9 @@ describe("openapi.yaml matches what the server does", () => {
       .filter((r) => r.method !== "HEAD" && r.method !== "OPTIONS" && !r.url.startsWith("/graphql") && r.url !== "*")
       .map((r) => {
         const concrete = r.url.replace(/:([a-zA-Z_]+)/g, "x-$1");
-        const forms = concrete.endsWith("*") ? [concrete.replace(/\*$/, "k/metadata"), concrete.replace(/\*$/, "k")] : [concrete];
+        const forms = concrete.endsWith("*")
+          ? [concrete.replace(/\*$/, "k/metadata"), concrete.replace(/\*$/, "k")]
+          : [concrete];
         return forms.some((form) => findOperation(r.method, form)) ? undefined : `${r.method} ${r.url}`;
       })
       .filter(Boolean);
@@ -66,7 +68,9 @@ describe("openapi.yaml matches what the server does", () => {
     await call("GET", `/api/download/${(prep.body as { download_token: string }).download_token}`);
     await call("GET", "/api/download/forged.token");
     await call("POST", "/api/download/prepare", { bucket: "fixture" });
-    await call("POST", "/api/upload?bucket=fixture&key=up/a.txt", "hello", { "content-type": "application/octet-stream" });
+    await call("POST", "/api/upload?bucket=fixture&key=up/a.txt", "hello", {
+      "content-type": "application/octet-stream",
+    });
     await call("POST", "/api/upload", "x", { "content-type": "application/octet-stream" });
     await call("DELETE", "/api/objects/fixture/up/a.txt");
     await call("DELETE", "/api/objects/fixture/up/a.txt");

@@ -99,7 +99,7 @@ describe("Send over GraphQL", () => {
         const id = `${rootName}.${field.name}`;
         if (PUBLIC_FIELDS.has(id)) continue;
         guarded.push(id);
-        for (const headers of [{}, { "x-admin-key": "wrong-key-0123456789abc" }]) {
+        for (const headers of [{}, { "x-admin-key": "wrong-key-0123456789abc" }] as Record<string, string>[]) {
           const res = await gql(base, operationFor(kind, field, inputs), undefined, headers);
           expect(res.errors?.[0]?.extensions?.code, `${id} ${JSON.stringify(res)}`).toBe("unauthorized");
         }

@@ -1,5 +1,5 @@
-import type { Readable } from "node:stream";
 import { setMaxListeners } from "node:events";
+import type { Readable } from "node:stream";
 import { LRUCache } from "lru-cache";
 import { mapWithConcurrency } from "../concurrency.js";
 import type { LogicalEntry, LogicalListing, LogicalObject } from "../deltaglider/catalogue.js";

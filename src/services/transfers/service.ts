@@ -729,7 +729,9 @@ export function createTransfersService(options: TransfersServiceOptions): Transf
 
     async list() {
       const at = now();
-      return (await readRecords()).sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : 1)).map((r) => toView(r, at));
+      return (await readRecords())
+        .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : 1))
+        .map((r) => toView(r, at));
     },
 
     async stats() {
