@@ -78,6 +78,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(websocket);
   await app.register(restPlugin, { services });
   await app.register(graphqlPlugin, { services, schema });
+  // Cancel savings jobs before waiting for in-flight requests: their open progress streams end with the CANCELLED event.
+  app.addHook("preClose", async () => services.savings.close());
   app.addHook("onClose", async () => services.close());
   return app;
 }
