@@ -7,9 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GliderError } from "../../../src/services/errors.js";
 import { createFsStore } from "../../../src/services/storage/fs-store.js";
 import { compareKeys } from "../../../src/services/storage/keys.js";
-import { createMemoryStore } from "../../../src/services/storage/memory-store.js";
 import type { ObjectStore } from "../../../src/services/storage/object-store.js";
-import { createS3StoreFor, type S3rverHandle, startS3rver } from "../../helpers/s3rver.js";
+import { BACKENDS } from "../../helpers/backends.js";
 
 async function collect(body: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -44,37 +43,7 @@ async function listAll(store: ObjectStore, bucket: string, prefix: string, delim
   return { keys, prefixes, pages };
 }
 
-interface Backend {
-  name: string;
-  create(): Promise<{ store: ObjectStore; cleanup(): Promise<void>; dataDir?: string }>;
-}
-
-let s3: S3rverHandle | undefined;
-
-const backends: Backend[] = [
-  { name: "memory", create: async () => ({ store: createMemoryStore(), cleanup: async () => {} }) },
-  {
-    name: "fs",
-    create: async () => {
-      const dataDir = await mkdtemp(join(tmpdir(), "glider-fs-"));
-      return { store: createFsStore(dataDir), dataDir, cleanup: () => rm(dataDir, { recursive: true, force: true }) };
-    },
-  },
-  {
-    name: "s3",
-    create: async () => {
-      s3 ??= await startS3rver();
-      const store = createS3StoreFor(s3);
-      return { store, cleanup: () => store.close() };
-    },
-  },
-];
-
-afterAll(async () => {
-  await s3?.stop();
-});
-
-describe.each(backends)("ObjectStore contract: $name", (backend) => {
+describe.each(BACKENDS)("ObjectStore contract: $name", (backend) => {
   let store: ObjectStore;
   let cleanup: () => Promise<void>;
   let bucketSeq = 0;
