@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { clientSignal } from "../../http/client-signal.js";
 import type { Services } from "../../services/index.js";
 import type { SenderPrincipal } from "../../services/tokens/types.js";
 import { actionJson, eventJson, schemas, transferJson, uploadJson } from "./json.js";
@@ -27,15 +28,6 @@ function bearerOf(header: string | undefined): string | undefined {
 /** When we answer before reading the whole body, close the connection instead of draining up to 100 MB. */
 function closeIfBodyUnread(request: FastifyRequest, reply: FastifyReply): void {
   if (!request.raw.readableEnded && request.headers["content-length"] !== "0") reply.header("connection", "close");
-}
-
-/** Fires when the client goes away before the reply is complete, so storage reads stop with it. */
-function clientGone(reply: FastifyReply): AbortSignal {
-  const controller = new AbortController();
-  reply.raw.once("close", () => {
-    if (!reply.raw.writableFinished) controller.abort();
-  });
-  return controller.signal;
 }
 
 /**
@@ -148,7 +140,7 @@ export async function transfersRoutes(app: FastifyInstance, { services }: { serv
     // No automatic HEAD twin: it would run the download (and count it) while sending no body.
     { schema: schemas.downloadBytes, exposeHeadRoute: false },
     async (request, reply) => {
-      const download = await transfers.openDownload(request.params.id, clientGone(reply));
+      const download = await transfers.openDownload(request.params.id, clientSignal(reply));
       // fastify pipes the stream with backpressure and destroys it if the client goes away (which releases the
       // download slot: see ByteDownload.body).
       return reply
