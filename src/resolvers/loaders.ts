@@ -35,13 +35,7 @@ export function createLoaders(services: Services, signal: AbortSignal) {
     bucket: new DataLoader<string, boolean>((names) =>
       Promise.all(
         names.map(async (name) => {
-          try {
-            services.objects.assertVisible(name);
-            return await services.store.bucketExists(name, signal);
-          } catch (error) {
-            if ((error as { code?: string })?.code === "bucket_not_found") return false;
-            throw error;
-          }
+          return services.objects.bucketExists(name, signal);
         }),
       ),
     ),

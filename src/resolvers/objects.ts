@@ -35,7 +35,7 @@ export async function listBucketObjects(bucket: string, args: ObjectsArgs, ctx: 
     ctx.ip,
     ctx.signal,
   );
-  const edges = page.objects.map((row, i) => ({ cursor: page.rowCursors[i], node: { ...row, bucket } }));
+  const edges = page.objects.map((row, i) => ({ cursor: page.cursorAt(i), node: { ...row, bucket } }));
   return {
     edges,
     commonPrefixes: page.commonPrefixes,

@@ -32,8 +32,8 @@ export interface ObjectPage {
   commonPrefixes: string[];
   /** Present when more objects follow. */
   cursor?: string;
-  /** A cursor after each row (Relay edges): listing resumes after that row. */
-  rowCursors: string[];
+  /** The cursor after the page's row `index` (Relay edges); signed only when asked for. */
+  cursorAt(index: number): string;
   /** Objects matching the filters across all pages. */
   total: number;
 }
@@ -58,6 +58,20 @@ export interface ObjectsServiceOptions {
   /** Called after uploads and deletes (savings figures of the bucket are stale then). */
   onChange?: (bucket: string) => void;
   limiter?: RateLimiter;
+}
+
+interface Tuple {
+  entry: LogicalEntry;
+  /** Present when the view needed every row's metadata (size and savings sorts). */
+  row?: ObjectRow;
+  v: number | string;
+  k: string;
+}
+
+interface SortedView {
+  listing: LogicalListing;
+  tuples: Tuple[];
+  direction: 1 | -1;
 }
 
 interface CursorPayload {
@@ -192,6 +206,45 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
     return entries.map((e) => rowOf(e, e.compressed ? (described.get(e.physicalKey) ?? e.storedBytes) : e.storedBytes));
   }
 
+  /**
+   * Sorted views of a cached folder listing, per query shape: a warm page is a binary search plus the page's rows,
+   * not a filter and sort of the whole folder. A view is valid only for the listing object it was built from.
+   */
+  const views = new LRUCache<string, SortedView>({ max: 64 });
+
+  async function sortedView(
+    query: ObjectQuery,
+    shape: { prefix: string; sort: SortField; order: SortOrder; search?: string; fingerprint: string },
+    signal: AbortSignal,
+  ): Promise<SortedView> {
+    const listing = await folder(query.bucket, shape.prefix, signal);
+    const cached = views.get(shape.fingerprint);
+    if (cached && cached.listing === listing) return cached;
+    const matching = listing.objects.filter(
+      (o) =>
+        (query.compressed === undefined || o.compressed === query.compressed) &&
+        (!shape.search || baseName(o.key).toLowerCase().includes(shape.search)),
+    );
+    // Name and modified come from LIST alone; size and savings need every delta's metadata (HEADs, cached).
+    const needsAllSizes = shape.sort === "size" || shape.sort === "savings_pct";
+    const described = needsAllSizes ? await rows(query.bucket, matching, signal) : undefined;
+    const tuples: Tuple[] = matching.map((entry, i) => {
+      const row = described?.[i];
+      const v =
+        shape.sort === "name"
+          ? entry.key
+          : shape.sort === "modified"
+            ? entry.modified.getTime()
+            : sortValue(row as ObjectRow, shape.sort);
+      return { entry, row, v, k: entry.key };
+    });
+    const direction: 1 | -1 = shape.order === "asc" ? 1 : -1;
+    tuples.sort((a, b) => direction * (compareValues(a.v, b.v) || compareKeys(a.k, b.k)));
+    const view = { listing, tuples, direction };
+    views.set(shape.fingerprint, view);
+    return view;
+  }
+
   async function listObjects(query: ObjectQuery, client?: string, signal?: AbortSignal): Promise<ObjectPage> {
     if (client) options.limiter?.take(client, "listing");
     assertVisible(query.bucket);
@@ -209,45 +262,49 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
       }
     }
     return withTimeout(signal, async (s) => {
-      const listing = await folder(query.bucket, prefix, s);
-      const matching = listing.objects.filter(
-        (o) =>
-          (query.compressed === undefined || o.compressed === query.compressed) &&
-          (!search || baseName(o.key).toLowerCase().includes(search)),
-      );
-      const direction = order === "asc" ? 1 : -1;
-      const needsAllSizes = sort === "size" || sort === "savings_pct";
-      // Name and modified come from LIST alone: sort first, then HEAD only the page's deltas.
-      const candidates = needsAllSizes
-        ? await rows(query.bucket, matching, s)
-        : matching.map((e) => rowOf(e, e.storedBytes));
-      const compare = (a: { v: number | string; k: string }, b: { v: number | string; k: string }) =>
-        direction * (compareValues(a.v, b.v) || compareKeys(a.k, b.k));
-      const tuples = candidates.map((row, i) => ({ row, entry: matching[i], v: sortValue(row, sort), k: row.key }));
-      tuples.sort(compare);
+      const view = await sortedView(query, { prefix, sort, order, search, fingerprint }, s);
+      const { tuples, direction } = view;
+      // First position after the cursor's (value, key): binary search over the view's total order.
       let start = 0;
       if (after) {
-        const cursor = { v: after.v, k: after.k };
-        while (start < tuples.length && compare(tuples[start], cursor) <= 0) start++;
+        const cursor = after;
+        let hi = tuples.length;
+        while (start < hi) {
+          const mid = (start + hi) >>> 1;
+          const t = tuples[mid];
+          if (direction * (compareValues(t.v, cursor.v) || compareKeys(t.k, cursor.k)) <= 0) start = mid + 1;
+          else hi = mid;
+        }
       }
       const slice = tuples.slice(start, start + limit);
-      const pageRows = needsAllSizes
-        ? slice.map((t) => t.row)
+      const pageRows = slice.every((t) => t.row)
+        ? slice.map((t) => t.row as ObjectRow)
         : await rows(
             query.bucket,
             slice.map((t) => t.entry),
             s,
           );
-      const rowCursors = slice.map((t) => cursors.sign({ q: fingerprint, v: t.v, k: t.k } satisfies CursorPayload));
+      const cursorAt = (index: number) =>
+        cursors.sign({ q: fingerprint, v: slice[index].v, k: slice[index].k } satisfies CursorPayload);
       const more = start + limit < tuples.length;
       return {
         objects: pageRows,
-        commonPrefixes: listing.commonPrefixes,
-        cursor: more ? rowCursors[rowCursors.length - 1] : undefined,
-        rowCursors,
+        commonPrefixes: view.listing.commonPrefixes,
+        cursor: more && slice.length ? cursorAt(slice.length - 1) : undefined,
+        cursorAt,
         total: tuples.length,
       };
     });
+  }
+
+  /** Whether a visible bucket exists; positive answers are cached like listings (buckets are not deleted here). */
+  const knownBuckets = new LRUCache<string, true>({ max: 1000, ttl: options.listCache?.ttlMs ?? 30_000 });
+  async function bucketExists(bucket: string, signal?: AbortSignal): Promise<boolean> {
+    if (options.hiddenBuckets.includes(bucket)) return false;
+    if (knownBuckets.get(bucket)) return true;
+    const exists = await store.bucketExists(bucket, signal);
+    if (exists) knownBuckets.set(bucket, true);
+    return exists;
   }
 
   async function metadata(bucket: string, key: string, signal?: AbortSignal): Promise<ObjectDetails> {
@@ -324,7 +381,18 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
     return (await store.listBuckets(signal)).filter((b) => !options.hiddenBuckets.includes(b.name));
   }
 
-  return { listObjects, metadata, details, upload, delete: remove, open, buckets, invalidate, assertVisible };
+  return {
+    listObjects,
+    bucketExists,
+    metadata,
+    details,
+    upload,
+    delete: remove,
+    open,
+    buckets,
+    invalidate,
+    assertVisible,
+  };
 }
 
 export type ObjectsService = ReturnType<typeof createObjectsService>;
