@@ -54,6 +54,7 @@ const envSchema = z.object({
   REFERENCE_CACHE_MB: int(256, 1, 1_048_576),
   ENCODE_THREADS: int(0, 0, 256),
   HEAD_CONCURRENCY: int(16, 1, 256),
+  DOWNLOAD_WINDOW_BUDGET_MB: int(64, 8, 1_048_576),
   SEED_DEMO: bool(true),
   SAVINGS_MAX_CONCURRENT_BUCKETS: int(2, 1, 64),
   SAVINGS_CACHE_TTL_MS: int(900_000, 1_000, 604_800_000),
@@ -111,6 +112,8 @@ export interface DeltaGliderConfig {
   encodeThreads: number;
   /** HEAD requests in flight when listings need metadata. @default 16 */
   headConcurrency: number;
+  /** Decoded delta windows (8 MiB each) all downloads may hold at once; more downloads wait their turn. @default 64 MiB */
+  windowBudgetBytes: number;
   /** Seed a `demo` bucket on start when it does not exist (embedded filesystem store only). @default true */
   seedDemo: boolean;
 }
@@ -188,6 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       referenceCacheBytes: e.REFERENCE_CACHE_MB * 1024 * 1024,
       encodeThreads: e.ENCODE_THREADS,
       headConcurrency: e.HEAD_CONCURRENCY,
+      windowBudgetBytes: e.DOWNLOAD_WINDOW_BUDGET_MB * 1024 * 1024,
       seedDemo: e.SEED_DEMO,
     },
     savings: {

@@ -57,6 +57,7 @@ export function createServices(config: Config, logger: Logger, overrides: Servic
     referenceCacheBytes: config.deltaglider.referenceCacheBytes,
     encodeThreads: config.deltaglider.encodeThreads || undefined,
     headConcurrency: config.deltaglider.headConcurrency,
+    windowBudgetBytes: config.deltaglider.windowBudgetBytes,
   });
   const secret = config.downloadTokenSecret ?? randomSecret();
   if (!config.downloadTokenSecret) {

@@ -12,6 +12,8 @@ export interface DeltaGliderOptions {
   maxRatio?: number;
   encodeThreads?: number;
   headConcurrency?: number;
+  /** Decoded-window bytes all downloads may hold at once. @default 64 MiB */
+  windowBudgetBytes?: number;
   tmpDir?: string;
 }
 
@@ -20,7 +22,9 @@ export function createDeltaGlider(store: ObjectStore, metrics: Metrics, options:
   const catalogue = createCatalogue(store, { headConcurrency: options.headConcurrency });
   const references = createReferenceCache(store, { maxBytes: options.referenceCacheBytes, tmpDir: options.tmpDir });
   const pool = createEncodePool({ threads: options.encodeThreads });
-  const reconstructor = createReconstructor(store, catalogue, references, metrics);
+  const reconstructor = createReconstructor(store, catalogue, references, metrics, {
+    windowBudgetBytes: options.windowBudgetBytes,
+  });
   const uploader = createUploader(store, references, pool, { maxRatio: options.maxRatio, tmpDir: options.tmpDir });
   const deleter = createDeleter(store);
   return {

@@ -7,6 +7,7 @@ import { isVcdiffError, openVcdiff } from "../vcdiff/index.js";
 import type { Catalogue, LogicalObject } from "./catalogue.js";
 import { assertCanRecompress, isCompressionLetter, recompressStream } from "./compression.js";
 import { deltaSpaceOf, referenceKeyOf } from "./keys.js";
+import { createMemoryBudget } from "./memory-budget.js";
 import { parseSize, readDgMetadata } from "./metadata.js";
 import type { ReferenceCache } from "./reference-cache.js";
 
@@ -23,13 +24,22 @@ export interface Reconstruction {
 export interface ReconstructorOptions {
   /** Objects up to this size are verified completely before the first byte is released. @default 8 MiB */
   verifyBufferBytes?: number;
+  /** Bytes of decoded windows held by all reconstructions at once (see memory-budget.ts). @default 64 MiB */
+  windowBudgetBytes?: number;
 }
+
+/** xdelta3's target window: what one reconstruction holds while a window is decoded and sent. */
+const WINDOW_UNIT = 8 * 1024 * 1024;
+const SLICE = 256 * 1024;
 
 function integrity(message: string, details: Record<string, unknown>): GliderError {
   return new GliderError("integrity_failed", message, details);
 }
 
-/** Counts and hashes bytes as they pass and fails at the end when size or sha256 differ from what was promised. */
+/**
+ * Counts and hashes bytes as they pass and fails at the end when size or sha256 differ from what was promised. The
+ * last chunk is held back until the check passes, so a mismatch can never look like a complete response.
+ */
 async function* verified(
   chunks: AsyncIterable<Uint8Array>,
   expect: { size: number; sha256: string | undefined },
@@ -38,18 +48,22 @@ async function* verified(
 ): AsyncGenerator<Uint8Array> {
   const hash = expect.sha256 ? createHash("sha256") : undefined;
   let size = 0;
+  let held: Uint8Array | undefined;
   for await (const chunk of chunks) {
+    if (chunk.length === 0) continue;
     size += chunk.length;
     if (size > expect.size) throw integrity(`output longer than the ${expect.size} bytes recorded`, details);
     hash?.update(chunk);
     onBytes(chunk.length);
-    yield chunk;
+    if (held) yield held;
+    held = chunk;
   }
   if (size !== expect.size) throw integrity(`output is ${size} bytes, ${expect.size} recorded`, details);
   const actual = hash?.digest("hex");
   if (hash && actual !== expect.sha256) {
     throw integrity("output does not match its recorded sha256 (SHA256 mismatch)", { ...details, actual });
   }
+  if (held) yield held;
 }
 
 /** Maps codec failures onto the domain vocabulary: a delta that cannot be decoded is an integrity failure. */
@@ -73,6 +87,7 @@ export function createReconstructor(
   options: ReconstructorOptions = {},
 ) {
   const verifyBufferBytes = options.verifyBufferBytes ?? 8 * 1024 * 1024;
+  const budget = createMemoryBudget(options.windowBudgetBytes ?? 64 * 1024 * 1024);
 
   async function deltaChunks(bucket: string, object: LogicalObject, signal?: AbortSignal) {
     const meta = readDgMetadata(object.metadata);
@@ -104,8 +119,9 @@ export function createReconstructor(
       // xdelta3 decompresses a source with a compressor magic always, whatever the header says (§8.5).
       if (raw.magic) reference = await references.acquire(bucket, referenceKey, refSha, "decompressed", signal);
       const delta = await store.getObject({ bucket, key: object.physicalKey, signal });
-      // No VCD_TARGET history: xdelta3 never writes such windows, and 50 concurrent downloads would each pin 8 MiB.
-      const reader = await openVcdiff(delta.body, { maxTargetHistory: 0 }).catch((error) => {
+      // No VCD_TARGET history (xdelta3 never writes such windows; 50 concurrent downloads would each pin 8 MiB), and
+      // no per-window Adler-32: the whole-file sha256 below is the stronger check, and decoding is CPU-bound.
+      const reader = await openVcdiff(delta.body, { maxTargetHistory: 0, verifyChecksum: false }).catch((error) => {
         delta.body.destroy();
         throw error;
       });
@@ -125,9 +141,22 @@ export function createReconstructor(
       }
       const source = reference;
       const decoded = (async function* () {
+        const windows = reader.decode(source.source);
         try {
-          yield* reader.decode(source.source);
+          while (true) {
+            // A window's budget is held from its decode until the client has taken its last slice.
+            const release = await budget.acquire(WINDOW_UNIT, signal);
+            try {
+              const next = await windows.next();
+              if (next.done) return;
+              // Small views of the window, so stream buffers hold slices, not whole windows.
+              for (let at = 0; at < next.value.length; at += SLICE) yield next.value.subarray(at, at + SLICE);
+            } finally {
+              release();
+            }
+          }
         } finally {
+          await windows.return(undefined);
           source.release();
           if (source !== raw) raw.release();
         }
