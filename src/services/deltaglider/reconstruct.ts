@@ -121,7 +121,12 @@ export function createReconstructor(
       const delta = await store.getObject({ bucket, key: object.physicalKey, signal });
       // No VCD_TARGET history (xdelta3 never writes such windows; 50 concurrent downloads would each pin 8 MiB), and
       // no per-window Adler-32: the whole-file sha256 below is the stronger check, and decoding is CPU-bound.
-      const reader = await openVcdiff(delta.body, { maxTargetHistory: 0, verifyChecksum: false }).catch((error) => {
+      const reader = await openVcdiff(delta.body, {
+        maxTargetHistory: 0,
+        verifyChecksum: false,
+        // One window per download at a time: the memory budget below decides how many are in flight.
+        lookahead: false,
+      }).catch((error) => {
         delta.body.destroy();
         throw error;
       });

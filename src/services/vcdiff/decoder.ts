@@ -17,16 +17,26 @@ import {
 import { XzSectionDecoder } from "./lzma2.js";
 import { MAX_VARINT } from "./varint.js";
 
-/** Random access to the reference a delta was made against. `read` must return exactly `length` bytes. */
+/**
+ * Random access to the reference a delta was made against. `read` must return exactly `length` bytes. The decoder
+ * may have several reads (of disjoint ranges) in progress at once.
+ */
 export interface SourceReader {
   readonly size: number;
   read(offset: number, length: number): Promise<Uint8Array> | Uint8Array;
+  /**
+   * Optional: fills all of `target` with the bytes from `offset` on. When present, the decoder reads into buffers
+   * it reuses from window to window instead of calling `read` (worth it when `read` would copy anyway, as from a
+   * file; a reader over memory is better off returning views from `read`).
+   */
+  readInto?(target: Uint8Array, offset: number): Promise<void> | void;
 }
 
 export interface DecodeOptions {
   /**
    * Cap on target window and (decompressed) section sizes; larger ones fail with limit_exceeded. Default 64 MiB.
-   * The source bytes held for one window (only the ranges its copies use) are capped at 4x this.
+   * The source bytes held for one window (only the ranges its copies use) are capped at 4x this; between windows,
+   * up to this much of what was read is kept for the next windows.
    */
   maxWindowSize?: number;
   /** Check each window's Adler-32 when the delta carries one. Default true. */
@@ -40,6 +50,11 @@ export interface DecodeOptions {
    * Default 8 MiB; 0 disables retention.
    */
   maxTargetHistory?: number;
+  /**
+   * Decode the next window while the consumer handles the current one (faster file-to-file decoding, at the cost of
+   * one more window in memory). Servers bounding memory across many concurrent decodes turn it off. Default true.
+   */
+  lookahead?: boolean;
 }
 
 export interface VcdiffReader {
@@ -47,7 +62,9 @@ export interface VcdiffReader {
   /**
    * Target bytes, one chunk per window, yielded once the window is complete and its Adler-32 verified.
    * Chunks are not reused by the decoder, but must not be mutated while VCD_TARGET history may refer to them.
-   * Returning from or throwing into the generator stops reading the delta.
+   * While the consumer handles a chunk, the decoder already decodes the next window (reading the delta and the
+   * source). Returning from or throwing into the generator stops reading the delta: a Node stream is destroyed at
+   * once; the generator returns when that lookahead has settled, so the source is no longer in use by then.
    */
   decode(source: SourceReader | null): AsyncGenerator<Uint8Array>;
   /** Window headers only, skipping section bytes (what `printhdr` shows). Use either this or decode, once. */
@@ -70,19 +87,22 @@ export function bufferSource(bytes: Uint8Array): SourceReader {
 export async function fileSource(path: string): Promise<SourceReader & { close(): Promise<void> }> {
   const handle = await open(path, "r");
   const { size } = await handle.stat();
+  const readInto = async (target: Uint8Array, offset: number) => {
+    let filled = 0;
+    while (filled < target.length) {
+      const { bytesRead } = await handle.read(target, filled, target.length - filled, offset + filled);
+      if (bytesRead === 0) throw new VcdiffError("invalid_format", `source file ${path} is shorter than ${size} bytes`);
+      filled += bytesRead;
+    }
+  };
   return {
     size,
     async read(offset, length) {
       const out = Buffer.allocUnsafe(length);
-      let filled = 0;
-      while (filled < length) {
-        const { bytesRead } = await handle.read(out, filled, length - filled, offset + filled);
-        if (bytesRead === 0)
-          throw new VcdiffError("invalid_format", `source file ${path} is shorter than ${size} bytes`);
-        filled += bytesRead;
-      }
+      await readInto(out, offset);
       return out;
     },
+    readInto,
     close: () => handle.close(),
   };
 }
@@ -116,16 +136,28 @@ export async function decodeVcdiffBuffer(
 const SECTION_NAMES = ["data section", "instruction section", "address section"] as const;
 const SECTION_BITS = [VCD_DATACOMP, VCD_INSTCOMP, VCD_ADDRCOMP] as const;
 
+/**
+ * A section of `size` (decompressed) bytes. `bytes()` decompresses an LZMA-coded one; call it exactly once per
+ * section, in delta order per section kind (the LZMA state carries over from window to window).
+ */
+interface Section {
+  readonly size: number;
+  bytes(): Uint8Array;
+}
+
 class StreamingDecoder implements VcdiffReader {
   bytesProduced = 0;
   windowsDecoded = 0;
   private started = false;
   private readonly maxWindowSize: number;
   private readonly verifyChecksum: boolean;
+  private readonly lookahead: boolean;
   private readonly maxDictSize: number | undefined;
   private readonly history: TargetHistory;
   private readonly xz: (XzSectionDecoder | undefined)[] = [undefined, undefined, undefined];
   private readonly interpreter: Interpreter;
+  /** Reads VCD_TARGET windows' segments; keeps nothing between windows (the history is in memory anyway). */
+  private readonly historyCache: SourceCache;
 
   constructor(
     private readonly input: DeltaInput,
@@ -134,48 +166,73 @@ class StreamingDecoder implements VcdiffReader {
   ) {
     this.maxWindowSize = options.maxWindowSize ?? DEFAULT_MAX_WINDOW_SIZE;
     this.verifyChecksum = options.verifyChecksum ?? true;
+    this.lookahead = options.lookahead ?? true;
     this.maxDictSize = options.maxDictSize;
     this.history = new TargetHistory(options.maxTargetHistory ?? DEFAULT_MAX_TARGET_HISTORY);
     this.interpreter = new Interpreter(4 * this.maxWindowSize);
+    this.historyCache = new SourceCache(this.history, 0);
   }
 
   async *decode(source: SourceReader | null): AsyncGenerator<Uint8Array> {
     this.claim();
+    // Source bytes read for a window are kept for the next ones, up to maxWindowSize bytes.
+    const sourceCache = source ? new SourceCache(source, this.maxWindowSize) : null;
+    let next: Promise<Uint8Array | null> | null = null;
     try {
+      next = this.decodeWindow(0, sourceCache);
       for (let index = 0; ; index++) {
-        const win = await readWindowHeader(this.input, index, this.maxWindowSize);
-        if (!win) {
-          if (index === 0) throw new VcdiffError("truncated", "the delta has a header but no windows");
-          return;
+        const pending = next;
+        next = null;
+        const out = await pending;
+        if (!out) return;
+        // Decode the next window while the consumer handles this one (typically, writes it to a file). A failure
+        // surfaces when the consumer asks for that window, as it would without the lookahead.
+        if (this.lookahead) {
+          next = this.decodeWindow(index + 1, sourceCache);
+          next.catch(() => {});
         }
-        if (win.deltaIndicator !== 0 && this.header.secondary === "none") {
-          throw new VcdiffError(
-            "invalid_format",
-            `window ${index}: compressed sections without a secondary compressor`,
-          );
-        }
-        const segment = this.segmentReader(win, source);
-        const data = await this.readSection(win, 0, win.dataLength);
-        const inst = await this.readSection(win, 1, win.instLength);
-        const addr = await this.readSection(win, 2, win.addrLength);
-        const out = await this.interpreter.decodeWindow(win, data, inst, addr, segment);
-        if (this.verifyChecksum && win.adler32 !== null) {
-          const actual = adler32(out);
-          if (actual !== win.adler32) {
-            throw new VcdiffError(
-              "checksum_mismatch",
-              `window ${index}: Adler-32 ${hex(actual)} != expected ${hex(win.adler32)} (wrong source?)`,
-            );
-          }
-        }
-        this.history.push(out);
         this.bytesProduced += out.length;
         this.windowsDecoded++;
         if (out.length > 0) yield out;
+        next ??= this.decodeWindow(index + 1, sourceCache);
       }
     } finally {
+      if (next) {
+        // The consumer stopped early. Let the lookahead settle before returning (the caller may release the source
+        // then), without waiting on a stalled delta stream.
+        this.input.abort();
+        await next.catch(() => {});
+      }
       await this.input.close();
     }
+  }
+
+  /** Decodes and verifies window `index` and adds it to the history; null after the last window. */
+  private async decodeWindow(index: number, sourceCache: SourceCache | null): Promise<Uint8Array | null> {
+    const win = await readWindowHeader(this.input, index, this.maxWindowSize);
+    if (!win) {
+      if (index === 0) throw new VcdiffError("truncated", "the delta has a header but no windows");
+      return null;
+    }
+    if (win.deltaIndicator !== 0 && this.header.secondary === "none") {
+      throw new VcdiffError("invalid_format", `window ${index}: compressed sections without a secondary compressor`);
+    }
+    const segment = this.segment(win, sourceCache);
+    const data = await this.readSection(win, 0, win.dataLength);
+    const inst = (await this.readSection(win, 1, win.instLength)).bytes();
+    const addr = (await this.readSection(win, 2, win.addrLength)).bytes();
+    const out = await this.interpreter.decodeWindow(win, data, inst, addr, segment);
+    if (this.verifyChecksum && win.adler32 !== null) {
+      const actual = adler32(out);
+      if (actual !== win.adler32) {
+        throw new VcdiffError(
+          "checksum_mismatch",
+          `window ${index}: Adler-32 ${hex(actual)} != expected ${hex(win.adler32)} (wrong source?)`,
+        );
+      }
+    }
+    this.history.push(out);
+    return out;
   }
 
   async *windows(): AsyncGenerator<WindowHeader> {
@@ -204,35 +261,36 @@ class StreamingDecoder implements VcdiffReader {
     this.started = true;
   }
 
-  private segmentReader(win: WindowHeader, source: SourceReader | null): SourceReader | null {
+  private segment(win: WindowHeader, source: SourceCache | null): SourceCache | null {
     const end = win.sourceSegmentPosition + win.sourceSegmentLength;
     if (win.winIndicator & VCD_SOURCE) {
       if (!source)
         throw new VcdiffError("invalid_format", `window ${win.index} copies from a source, but none was given`);
-      if (end > source.size) {
+      if (end > source.reader.size) {
         throw new VcdiffError(
           "invalid_format",
-          `window ${win.index}: source segment [${win.sourceSegmentPosition}, ${end}) is beyond the source (${source.size} bytes)`,
+          `window ${win.index}: source segment [${win.sourceSegmentPosition}, ${end}) is beyond the source (${source.reader.size} bytes)`,
         );
       }
       return source;
     }
     if (win.winIndicator & VCD_TARGET) {
-      if (end > this.bytesProduced) {
+      if (end > this.history.size) {
         throw new VcdiffError(
           "invalid_format",
-          `window ${win.index}: target segment [${win.sourceSegmentPosition}, ${end}) is beyond the ${this.bytesProduced} bytes produced`,
+          `window ${win.index}: target segment [${win.sourceSegmentPosition}, ${end}) is beyond the ${this.history.size} bytes produced`,
         );
       }
-      return this.history;
+      return this.historyCache;
     }
     return null;
   }
 
-  private async readSection(win: WindowHeader, kind: 0 | 1 | 2, length: number): Promise<Uint8Array> {
+  /** Reads a section from the delta; an LZMA-coded one is decompressed when (and if) its bytes are asked for. */
+  private async readSection(win: WindowHeader, kind: 0 | 1 | 2, length: number): Promise<Section> {
     const name = SECTION_NAMES[kind];
     const raw = await this.input.bytes(length, `window ${win.index}'s ${name}`);
-    if (!(win.deltaIndicator & SECTION_BITS[kind])) return raw;
+    if (!(win.deltaIndicator & SECTION_BITS[kind])) return { size: raw.length, bytes: () => raw };
     const cursor = new Cursor(raw);
     const size = cursor.varint(`window ${win.index}'s compressed ${name} length`);
     if (size > this.maxWindowSize) {
@@ -241,6 +299,11 @@ class StreamingDecoder implements VcdiffReader {
         `window ${win.index}: ${name} of ${size} bytes exceeds ${this.maxWindowSize}`,
       );
     }
+    return { size, bytes: () => this.decompress(win, kind, raw.subarray(cursor.pos), size) };
+  }
+
+  private decompress(win: WindowHeader, kind: 0 | 1 | 2, input: Uint8Array, size: number): Uint8Array {
+    const name = SECTION_NAMES[kind];
     let decoder = this.xz[kind];
     if (!decoder) {
       decoder = new XzSectionDecoder({ maxDictSize: this.maxDictSize });
@@ -248,7 +311,7 @@ class StreamingDecoder implements VcdiffReader {
     }
     let out: Uint8Array;
     try {
-      out = decoder.decodeSection(raw.subarray(cursor.pos), size);
+      out = decoder.decodeSection(input, size);
     } catch (error) {
       if (error instanceof VcdiffError) throw error;
       const wrapped = new VcdiffError(
@@ -348,7 +411,187 @@ class Cursor {
 const MERGE_GAP = 1024 * 1024;
 /** Spans tracked per window; past this they are coalesced with a growing gap (fewer, wider reads). */
 const MAX_SPANS = 1024;
+/** Pieces read with `readInto` come in buffers of this size (plus one smaller at the end), recycled when evicted. */
+const SLAB = 1024 * 1024;
 const SMALL_COPY = 32;
+const NO_BYTES = new Uint8Array(0);
+
+interface Piece {
+  /** Absolute offset of bytes[0] in the source. */
+  start: number;
+  bytes: Uint8Array;
+  /** Index of the window that last used this piece; -1 marks it for dropping. */
+  lastUse: number;
+  /** A SLAB-sized buffer of ours, reusable once the piece is evicted. */
+  slab: boolean;
+}
+
+/**
+ * The bytes of one source (the source file, or the target history for VCD_TARGET windows) that windows copy from,
+ * held as pieces. After a window, the most recently used pieces are kept up to `budget` bytes for the windows after
+ * it: xdelta3's windows copy from ~64 MiB wide, heavily overlapping segments, so most of what a window needs was
+ * already read for the one before. Pieces are sorted by offset and never overlap.
+ */
+class SourceCache {
+  private pieces: Piece[] = [];
+  private held = 0;
+  /** Evicted slabs, for the next reads (with `held`, at most `budget` bytes between windows). */
+  private spare: Uint8Array[] = [];
+  /** The piece the last copy came from (copies mostly go forward through one piece). */
+  private current = 0;
+
+  constructor(
+    readonly reader: SourceReader,
+    private readonly budget: number,
+  ) {}
+
+  /**
+   * Makes `spans` (absolute [start, end) pairs, sorted and disjoint) available to `copy`, reading only the parts not
+   * held. A small held piece inside a span, which would split its read in two, is read again with the rest instead.
+   */
+  async load(spans: Float64Array, count: number, window: number): Promise<void> {
+    const pieces = this.pieces;
+    const gaps: number[] = [];
+    let p = 0;
+    for (let s = 0; s < count; s++) {
+      const start = spans[2 * s];
+      const end = spans[2 * s + 1];
+      while (p < pieces.length && pieceEnd(pieces[p]) <= start) p++;
+      let at = start;
+      for (let q = p; q < pieces.length && pieces[q].start < end; q++) {
+        const piece = pieces[q];
+        if (piece.start > at && pieceEnd(piece) < end && piece.bytes.length < MERGE_GAP) {
+          piece.lastUse = -1;
+          continue;
+        }
+        piece.lastUse = window;
+        if (piece.start > at) gaps.push(at, piece.start);
+        at = Math.max(at, pieceEnd(piece));
+      }
+      if (at < end) gaps.push(at, end);
+    }
+    let toRead = 0;
+    for (let g = 0; g < gaps.length; g += 2) toRead += gaps[g + 1] - gaps[g];
+    // Make room first: drop what this window does not use, least recently used first.
+    this.evict(Math.max(0, this.budget - toRead), window);
+
+    // All reads start now (the caller has work to do meanwhile); every one settles before this returns or throws.
+    const read: Piece[] = [];
+    const reads: Promise<void>[] = [];
+    for (let g = 0; g < gaps.length; g += 2) this.read(gaps[g], gaps[g + 1], window, read, reads);
+    const results = await Promise.allSettled(reads);
+    this.spare.length = 0; // what this window did not reuse is garbage now
+    for (const result of results) if (result.status === "rejected") throw result.reason;
+    this.insert(read);
+    this.current = 0;
+  }
+
+  /** After a window: keeps at most `budget` bytes, the most recently used (and, among those, the furthest on). */
+  finish(): void {
+    this.evict(this.budget, Number.POSITIVE_INFINITY);
+  }
+
+  /** Copies source bytes [offset, offset + size) to out[op...]; `load` made sure that pieces cover them. */
+  copy(out: Uint8Array, op: number, offset: number, size: number): void {
+    const pieces = this.pieces;
+    let i = this.current;
+    if (!(pieces[i].start <= offset && offset < pieceEnd(pieces[i]))) {
+      let lo = 0;
+      let hi = pieces.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (pieces[mid].start <= offset) lo = mid;
+        else hi = mid - 1;
+      }
+      i = lo;
+    }
+    for (;;) {
+      const bytes = pieces[i].bytes;
+      const from = offset - pieces[i].start;
+      const n = Math.min(size, bytes.length - from);
+      if (n < SMALL_COPY) for (let k = 0; k < n; k++) out[op + k] = bytes[from + k];
+      else out.set(bytes.subarray(from, from + n), op);
+      this.current = i;
+      if (n === size) return;
+      // The copy continues in the next piece, which starts where this one ends.
+      size -= n;
+      offset += n;
+      op += n;
+      i++;
+    }
+  }
+
+  /**
+   * Starts reading source bytes [start, end) as new pieces (into slabs when the reader can fill our buffers), adding
+   * them to `into` and their reads to `reads`.
+   */
+  private read(start: number, end: number, window: number, into: Piece[], reads: Promise<void>[]): void {
+    const reader = this.reader;
+    const readInto = reader.readInto?.bind(reader);
+    this.held += end - start;
+    // Each read is an async IIFE: it starts at once, and a synchronous throw becomes a rejection.
+    if (!readInto) {
+      const piece: Piece = { start, bytes: NO_BYTES, lastUse: window, slab: false };
+      into.push(piece);
+      reads.push(
+        (async () => {
+          const length = end - start;
+          piece.bytes = await reader.read(start, length);
+          if (piece.bytes.length !== length) {
+            throw new VcdiffError(
+              "invalid_format",
+              `source read at ${start} gave ${piece.bytes.length} of ${length} bytes`,
+            );
+          }
+        })(),
+      );
+      return;
+    }
+    for (let at = start; at < end; ) {
+      const slab = end - at >= SLAB;
+      const bytes = slab ? (this.spare.pop() ?? Buffer.allocUnsafe(SLAB)) : Buffer.allocUnsafe(end - at);
+      const offset = at;
+      reads.push((async () => readInto(bytes, offset))());
+      into.push({ start: at, bytes, lastUse: window, slab });
+      at += bytes.length;
+    }
+  }
+
+  /** Merges newly read pieces (sorted, overlapping none held) into the held ones. */
+  private insert(read: Piece[]): void {
+    if (read.length === 0) return;
+    const held = this.pieces;
+    const merged: Piece[] = [];
+    let h = 0;
+    let r = 0;
+    while (h < held.length || r < read.length) {
+      if (r === read.length || (h < held.length && held[h].start < read[r].start)) merged.push(held[h++]);
+      else merged.push(read[r++]);
+    }
+    this.pieces = merged;
+  }
+
+  /**
+   * Drops pieces last used before window `before` (and those marked -1 by `load`) until at most `limit` bytes are
+   * held: the least recently used first, and among pieces last used by the same window, the lowest offsets first.
+   */
+  private evict(limit: number, before: number): void {
+    const order = this.pieces.filter((piece) => piece.lastUse < before);
+    order.sort((x, y) => x.lastUse - y.lastUse || x.start - y.start);
+    const drop = new Set<Piece>();
+    for (const piece of order) {
+      if (this.held <= limit && piece.lastUse >= 0) break;
+      drop.add(piece);
+      this.held -= piece.bytes.length;
+      if (piece.slab && this.held + (this.spare.length + 1) * SLAB <= this.budget) this.spare.push(piece.bytes);
+    }
+    if (drop.size > 0) this.pieces = this.pieces.filter((piece) => !drop.has(piece));
+  }
+}
+
+function pieceEnd(piece: Piece): number {
+  return piece.start + piece.bytes.length;
+}
 
 const { type1: TYPE1, size1: SIZE1, mode1: MODE1, type2: TYPE2, size2: SIZE2, mode2: MODE2 } = DEFAULT_CODE_TABLE;
 
@@ -363,39 +606,43 @@ class Interpreter {
   /** Source spans [start, end) copied in the current window, relative to the segment. */
   private readonly spans = new Float64Array(2 * MAX_SPANS);
   private spanCount = 0;
+  /** The first spans, as left sorted and disjoint by the last coalesce. */
+  private sortedCount = 0;
   private gap = MERGE_GAP;
-  /** Source pieces read for the current window (segment-relative start and bytes). */
-  private pieceStart: number[] = [];
-  private pieceData: Uint8Array[] = [];
-  private lastPiece = 0;
 
   /** `maxSourceRead`: most source bytes one window may make us hold (hostile deltas can scatter copies). */
   constructor(private readonly maxSourceRead: number) {}
 
   async decodeWindow(
     win: WindowHeader,
-    data: Uint8Array,
+    data: Section,
     inst: Uint8Array,
     addr: Uint8Array,
-    segment: SourceReader | null,
+    segment: SourceCache | null,
   ): Promise<Uint8Array> {
     const segLen = segment ? win.sourceSegmentLength : 0;
     this.spanCount = 0;
+    this.sortedCount = 0;
     this.gap = MERGE_GAP;
-    this.run(win, data, inst, addr, segLen, null);
-    if (win.targetLength === 0) return new Uint8Array(0);
+    this.run(win, NO_BYTES, data.size, inst, addr, segLen, segment, null);
+    // The scan needs only the data section's size: decompress it (most of the LZMA work) while the source is read.
+    const loading = segment && this.spanCount > 0 ? this.load(win, segment) : null;
+    let bytes: Uint8Array;
     try {
-      if (segment && this.spanCount > 0) await this.readPieces(win, segment);
-      const out = Buffer.allocUnsafe(win.targetLength);
-      this.run(win, data, inst, addr, segLen, out);
-      return out;
+      bytes = data.bytes();
     } finally {
-      this.pieceStart.length = 0;
-      this.pieceData.length = 0;
+      // Even if that failed: no read may outlive this call (the caller may release the source then).
+      await loading?.catch(() => {});
     }
+    await loading; // a read's failure
+    if (win.targetLength === 0) return new Uint8Array(0);
+    const out = Buffer.allocUnsafe(win.targetLength);
+    this.run(win, bytes, data.size, inst, addr, segLen, segment, out);
+    segment?.finish();
+    return out;
   }
 
-  private async readPieces(win: WindowHeader, segment: SourceReader): Promise<void> {
+  private async load(win: WindowHeader, segment: SourceCache): Promise<void> {
     this.coalesce();
     let total = 0;
     for (let i = 0; i < this.spanCount; i++) total += this.spans[2 * i + 1] - this.spans[2 * i];
@@ -405,18 +652,8 @@ class Interpreter {
         `window ${win.index}: its copies would need ${total} source bytes in memory (limit ${this.maxSourceRead})`,
       );
     }
-    for (let i = 0; i < this.spanCount; i++) {
-      const start = this.spans[2 * i];
-      const length = this.spans[2 * i + 1] - start;
-      const offset = win.sourceSegmentPosition + start;
-      const bytes = await segment.read(offset, length);
-      if (bytes.length !== length) {
-        throw new VcdiffError("invalid_format", `source read at ${offset} gave ${bytes.length} of ${length} bytes`);
-      }
-      this.pieceStart.push(start);
-      this.pieceData.push(bytes);
-    }
-    this.lastPiece = 0;
+    for (let i = 0; i < 2 * this.spanCount; i++) this.spans[i] += win.sourceSegmentPosition;
+    await segment.load(this.spans, this.spanCount, win.index);
   }
 
   private addSpan(start: number, end: number): void {
@@ -431,6 +668,8 @@ class Interpreter {
         return;
       }
     }
+    // Scattered copies mostly fall inside a span merged by an earlier coalesce: nothing to add then.
+    if (this.covered(start, end)) return;
     if (n === MAX_SPANS) {
       this.coalesce();
       while (this.spanCount > MAX_SPANS / 2) {
@@ -442,6 +681,19 @@ class Interpreter {
     this.spans[2 * n] = start;
     this.spans[2 * n + 1] = end;
     this.spanCount = n + 1;
+  }
+
+  private covered(start: number, end: number): boolean {
+    const spans = this.spans;
+    let lo = 0;
+    let hi = this.sortedCount - 1;
+    if (hi < 0) return false;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (spans[2 * mid] <= start) lo = mid;
+      else hi = mid - 1;
+    }
+    return spans[2 * lo] <= start && end <= spans[2 * lo + 1];
   }
 
   /** Sorts the spans and merges those closer than the current gap. */
@@ -460,35 +712,22 @@ class Interpreter {
       }
     }
     this.spanCount = n;
+    this.sortedCount = n;
   }
 
-  /** The piece holding segment bytes [start, start + length); spans were merged so one always does. */
-  private piece(start: number, length: number): number {
-    let i = this.lastPiece;
-    const starts = this.pieceStart;
-    if (!(starts[i] <= start && start + length <= starts[i] + this.pieceData[i].length)) {
-      let lo = 0;
-      let hi = starts.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1;
-        if (starts[mid] <= start) lo = mid;
-        else hi = mid - 1;
-      }
-      i = lo;
-      this.lastPiece = i;
-    }
-    return i;
-  }
-
+  /** The scan when `out` is null (then only the data section's size, `dataEnd`, matters), else the writing pass. */
   private run(
     win: WindowHeader,
     data: Uint8Array,
+    dataEnd: number,
     instBytes: Uint8Array,
     addrBytes: Uint8Array,
     segLen: number,
+    segment: SourceCache | null,
     out: Uint8Array | null,
   ): void {
     const inst = new Cursor(instBytes);
+    const segPos = win.sourceSegmentPosition;
     const addr = new Cursor(addrBytes);
     const near = this.near;
     const same = this.same;
@@ -496,7 +735,6 @@ class Interpreter {
     same.fill(0);
     let next = 0;
     const targetLength = win.targetLength;
-    const dataEnd = data.length;
     let dp = 0;
     let op = 0;
     while (inst.pos < inst.end) {
@@ -559,7 +797,8 @@ class Interpreter {
           if (a < segLen) {
             done = Math.min(size, segLen - a);
             if (done > 0) {
-              if (out) this.copySource(out, op, a, done);
+              // segLen is 0 without a segment, so there is one here.
+              if (out) (segment as SourceCache).copy(out, op, segPos + a, done);
               else this.addSpan(a, a + done);
             }
           }
@@ -577,14 +816,6 @@ class Interpreter {
     if (dp !== dataEnd) throw new VcdiffError("invalid_format", `window ${win.index}: data section not fully used`);
     if (addr.pos !== addr.end)
       throw new VcdiffError("invalid_format", `window ${win.index}: address section not fully used`);
-  }
-
-  private copySource(out: Uint8Array, op: number, a: number, size: number): void {
-    const i = this.piece(a, size);
-    const src = this.pieceData[i];
-    const from = a - this.pieceStart[i];
-    if (size < SMALL_COPY) for (let k = 0; k < size; k++) out[op + k] = src[from + k];
-    else out.set(src.subarray(from, from + size), op);
   }
 }
 

@@ -55,6 +55,8 @@ const EMPTY = new Uint8Array(0);
 /** Pull-based reader over a chunked delta stream; it only ever holds the chunk it is working through. */
 export class DeltaInput {
   private readonly iterator: AsyncIterator<Uint8Array> | Iterator<Uint8Array>;
+  /** The source, when it is a Node stream (it can be stopped even with a read pending). */
+  private readonly stream: { destroy(): unknown } | null;
   private chunk: Uint8Array = EMPTY;
   private pos = 0;
   private done = false;
@@ -64,6 +66,7 @@ export class DeltaInput {
 
   constructor(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>) {
     this.iterator = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
+    this.stream = asNodeStream(source);
   }
 
   /** True when every byte has been consumed and the stream has ended. */
@@ -130,6 +133,14 @@ export class DeltaInput {
     }
   }
 
+  /**
+   * Destroys the underlying stream now if it is a Node stream, so that a read in progress fails instead of waiting
+   * for data (its iterator's `return()` would wait). Other sources are stopped by `close()`.
+   */
+  abort(): void {
+    if (!this.done) this.stream?.destroy();
+  }
+
   /** Stops the underlying stream (for a Node Readable this destroys it). */
   async close(): Promise<void> {
     this.chunk = EMPTY;
@@ -160,6 +171,10 @@ export class DeltaInput {
   private truncated(what: string): VcdiffError {
     return new VcdiffError("truncated", `delta ends inside ${what} (offset ${this.offset})`);
   }
+}
+
+function asNodeStream(source: unknown): { destroy(): unknown } | null {
+  return typeof (source as { destroy?: unknown }).destroy === "function" ? (source as { destroy(): unknown }) : null;
 }
 
 const MAGIC = [0xd6, 0xc3, 0xc4];

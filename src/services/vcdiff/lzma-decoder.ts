@@ -198,20 +198,20 @@ export class LzmaDecoder {
             sym = (sym << 1) | bit;
           } while (bit === matchBit && sym < 0x100);
         }
+        // The remaining bits, branch-free: literal bits are often close to 50/50 (new data is what a delta's data
+        // section holds), so branching on each would mispredict half the time. With mask = -bit (0 or -1), this is
+        // the same step as elsewhere: bit 0 keeps range = bound and raises p by (2048 - p) >> 5; bit 1 takes bound
+        // off range and code and lowers p by p >> 5. Both updates of p are p - ((p - c) >> 5), with c = 2017 or 0.
         while (sym < 0x100) {
           i = base + sym;
           prob = probs[i];
           bound = Math.imul(range >>> 11, prob);
-          if ((code ^ 0x80000000) < (bound ^ 0x80000000)) {
-            range = bound;
-            probs[i] = prob + ((2048 - prob) >>> 5);
-            sym <<= 1;
-          } else {
-            range = (range - bound) | 0;
-            code = (code - bound) | 0;
-            probs[i] = prob - (prob >>> 5);
-            sym = (sym << 1) | 1;
-          }
+          bit = +((code ^ 0x80000000) >= (bound ^ 0x80000000));
+          const mask = -bit;
+          range = (bound ^ (((range - bound) ^ bound) & mask)) | 0; // bit ? range - bound : bound
+          code = (code - (bound & mask)) | 0;
+          probs[i] = prob - ((prob - (2017 & ~mask)) >> 5);
+          sym = (sym << 1) | bit;
           if (range >>> 24 === 0) {
             range <<= 8;
             code = (code << 8) | input[inPos++];
