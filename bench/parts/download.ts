@@ -1,14 +1,14 @@
 import { join } from "node:path";
 import { prepareDownload, upload } from "../lib/api.js";
-import { writeReleases } from "../lib/data.js";
-import { log, MB, onPath, type Resources, runTimed, SCALE, scaled, tempDir } from "../lib/env.js";
+import { log, MB, onPath, type Resources, runTimed, SCALE } from "../lib/env.js";
 import { startGlider } from "../lib/glider.js";
 import { httpGet } from "../lib/http.js";
 import { diffCalls, formatCalls, storageCalls } from "../lib/metrics.js";
 import type { Part } from "../lib/part.js";
+import { setUpReleases } from "../lib/release-setup.js";
 import { row } from "../lib/report.js";
 import { cpuMeter, formatCpu } from "../lib/rss.js";
-import { createBucket, downloadToFile, getTimed, putFile, s3Client, s3rverPid, startS3 } from "../lib/s3.js";
+import { downloadToFile, getTimed, putFile, s3rverPid } from "../lib/s3.js";
 import { median } from "../lib/stats.js";
 
 const BUCKET = "bench-download";
@@ -23,12 +23,7 @@ export const download: Part = {
   describe: "MB/s and TTFB of a token download of a 100 MB delta vs a plain S3 GET and xdelta3 -d",
   async run(resources: Resources) {
     const P = "download";
-    const size = scaled(100 * MB, 256 * 1024);
-    const tmp = resources.add(await tempDir(P), (t) => t.cleanup(), "temp folder");
-    const releases = await writeReleases(tmp.path, size);
-    const s3 = resources.add(await startS3(), (s) => s.stop(), "s3rver");
-    const client = s3Client(s3);
-    await createBucket(client, BUCKET);
+    const { size, tmp, releases, s3, client } = await setUpReleases(resources, P, [BUCKET]);
     const glider = resources.add(await startGlider({ s3, profileName: P }), (g) => g.stop(), "glider");
 
     log(P, `uploading two ${size.toLocaleString("en-US")}-byte versions through Glider`);

@@ -1,12 +1,12 @@
 import { prepareDownload, upload } from "../lib/api.js";
-import { writeReleases } from "../lib/data.js";
-import { log, MB, type Resources, scaled, tempDir } from "../lib/env.js";
+import { log, MB, type Resources } from "../lib/env.js";
 import { startGlider } from "../lib/glider.js";
 import { httpGet } from "../lib/http.js";
 import type { Part } from "../lib/part.js";
+import { setUpReleases } from "../lib/release-setup.js";
 import { row } from "../lib/report.js";
 import { readRss, sampleRss } from "../lib/rss.js";
-import { copyObject, createBucket, s3Client, startS3 } from "../lib/s3.js";
+import { copyObject } from "../lib/s3.js";
 import { now } from "../lib/stats.js";
 
 const BUCKET = "bench-memory";
@@ -21,13 +21,8 @@ export const memory: Part = {
   describe: "peak RSS of Glider with 50 concurrent downloads of 100 MB deltas sharing one reference",
   async run(resources: Resources) {
     const P = "memory";
-    const size = scaled(100 * MB, 256 * 1024);
+    const { size, releases, s3, client } = await setUpReleases(resources, P, [BUCKET]);
     const downloads = DOWNLOADS;
-    const tmp = resources.add(await tempDir(P), (t) => t.cleanup(), "temp folder");
-    const releases = await writeReleases(tmp.path, size);
-    const s3 = resources.add(await startS3(), (s) => s.stop(), "s3rver");
-    const client = s3Client(s3);
-    await createBucket(client, BUCKET);
 
     const setup = await startGlider({ s3 });
     try {

@@ -3,15 +3,16 @@ import { once } from "node:events";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { objectsUrl, upload } from "../lib/api.js";
-import { deltaFolder, writeReleases } from "../lib/data.js";
-import { log, MB, onPath, type Resources, SCALE, scaled, tempDir } from "../lib/env.js";
+import { deltaFolder } from "../lib/data.js";
+import { log, MB, onPath, type Resources, SCALE, scaled } from "../lib/env.js";
 import { startGlider } from "../lib/glider.js";
 import { httpGet } from "../lib/http.js";
 import { formatPauses, type Pauses, pauses } from "../lib/metrics.js";
 import type { Part } from "../lib/part.js";
+import { setUpReleases } from "../lib/release-setup.js";
 import { row } from "../lib/report.js";
 import { cpuMeter, formatCpu } from "../lib/rss.js";
-import { createBucket, s3Client, s3rverPid, startS3, writeRawObjects } from "../lib/s3.js";
+import { s3rverPid, writeRawObjects } from "../lib/s3.js";
 import { now, percentile } from "../lib/stats.js";
 
 const LIST_BUCKET = "bench-browse";
@@ -48,14 +49,8 @@ export const responsiveness: Part = {
   describe: "p99 of the REST objects page while a 100 MB upload is delta-encoded vs idle",
   async run(resources: Resources) {
     const P = "responsiveness";
-    const size = scaled(100 * MB, 256 * 1024);
+    const { size, tmp, releases, s3 } = await setUpReleases(resources, P, [LIST_BUCKET, UPLOAD_BUCKET]);
     const idleSeconds = Math.max(1, 10 * SCALE);
-    const tmp = resources.add(await tempDir(P), (t) => t.cleanup(), "temp folder");
-    const releases = await writeReleases(tmp.path, size);
-    const s3 = resources.add(await startS3(), (s) => s.stop(), "s3rver");
-    const client = s3Client(s3);
-    await createBucket(client, LIST_BUCKET);
-    await createBucket(client, UPLOAD_BUCKET);
     await writeRawObjects(s3, LIST_BUCKET, deltaFolder(PREFIX, scaled(2_000, 400), 9));
     const glider = resources.add(
       await startGlider({ s3, env: { OBJECTS_RATE_LIMIT: "0" }, profileName: P }),

@@ -2,13 +2,13 @@ import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import encodeTask from "../../src/services/deltaglider/encode-worker.js";
 import { upload as uploadFile } from "../lib/api.js";
-import { writeReleases } from "../lib/data.js";
-import { log, MB, onPath, type Resources, runTimed, SCALE, scaled, tempDir } from "../lib/env.js";
+import { log, MB, onPath, type Resources, runTimed, SCALE } from "../lib/env.js";
 import { startGlider } from "../lib/glider.js";
 import { diffCalls, formatCalls, type StorageCalls, storageCalls } from "../lib/metrics.js";
 import type { Part } from "../lib/part.js";
+import { setUpReleases } from "../lib/release-setup.js";
 import { row } from "../lib/report.js";
-import { createBucket, putFile, s3Client, startS3 } from "../lib/s3.js";
+import { putFile } from "../lib/s3.js";
 import { median } from "../lib/stats.js";
 
 const BUCKET = "bench-upload";
@@ -23,12 +23,7 @@ export const upload: Part = {
   describe: "MB/s of POST /api/upload of a 100 MB new version (delta) vs xdelta3 -e -9 + S3 PUT of the delta",
   async run(resources: Resources) {
     const P = "upload";
-    const size = scaled(100 * MB, 256 * 1024);
-    const tmp = resources.add(await tempDir(P), (t) => t.cleanup(), "temp folder");
-    const releases = await writeReleases(tmp.path, size);
-    const s3 = resources.add(await startS3(), (s) => s.stop(), "s3rver");
-    const client = s3Client(s3);
-    await createBucket(client, BUCKET);
+    const { size, tmp, releases, s3, client } = await setUpReleases(resources, P, [BUCKET]);
     const glider = resources.add(await startGlider({ s3, profileName: P }), (g) => g.stop(), "glider");
 
     const first = await uploadFile(glider, BUCKET, "releases/app-1.0.zip", releases.v1);
