@@ -1,6 +1,7 @@
 import multipart from "@fastify/multipart";
 import type { FastifyInstance } from "fastify";
 import { clientSignal } from "../../http/client-signal.js";
+import { sendLeased } from "../../http/send-leased.js";
 import { GliderError } from "../../services/errors.js";
 import type { Services } from "../../services/index.js";
 import { contentDisposition } from "./shapes.js";
@@ -35,8 +36,7 @@ export async function downloadRoutes(app: FastifyInstance, { services }: { servi
     reply.header("content-disposition", contentDisposition(download.key));
     reply.header("accept-ranges", "none");
     if (download.sha256) reply.header("x-dg-logical-etag", download.sha256);
-    // fastify pipes with backpressure; a stream error after the headers destroys the connection, never ends it cleanly.
-    return reply.send(download.body);
+    await sendLeased(reply, download.chunks);
   });
 
   await app.register(async (uploads) => {

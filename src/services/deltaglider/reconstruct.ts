@@ -1,15 +1,16 @@
 import { createHash } from "node:crypto";
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { GliderError } from "../errors.js";
+import { copiedChunks, type LeasedChunk, leasedToReadable, ownedChunk, ownedChunks } from "../leased-chunks.js";
 import type { Metrics } from "../metrics.js";
 import type { ObjectStore } from "../storage/object-store.js";
 import { isVcdiffError, openVcdiff } from "../vcdiff/index.js";
 import type { Catalogue, LogicalObject } from "./catalogue.js";
 import { assertCanRecompress, isCompressionLetter, recompressStream } from "./compression.js";
 import { deltaSpaceOf, referenceKeyOf } from "./keys.js";
-import { createMemoryBudget } from "./memory-budget.js";
 import { parseSize, readDgMetadata } from "./metadata.js";
 import type { ReferenceCache } from "./reference-cache.js";
+import { createWindowPool, type WindowSlot } from "./window-pool.js";
 
 export interface Reconstruction {
   object: LogicalObject;
@@ -17,8 +18,13 @@ export interface Reconstruction {
   size: number;
   /** sha256 of the original, when the metadata records one (the logical ETag). */
   sha256: string | undefined;
-  /** The original bytes. Errors (never ends cleanly) if verification fails after bytes were produced. */
-  body: Readable;
+  /**
+   * The original bytes, zero-copy: each chunk must be released once sent (decoded windows are recycled). Errors
+   * (never ends cleanly) if verification fails after bytes were produced. Consume either this or `body`, once.
+   */
+  chunks: AsyncIterable<LeasedChunk>;
+  /** The same bytes as a plain stream (copies of the recycled windows). */
+  readonly body: Readable;
 }
 
 export interface ReconstructorOptions {
@@ -30,7 +36,10 @@ export interface ReconstructorOptions {
 
 /** xdelta3's target window: what one reconstruction holds while a window is decoded and sent. */
 const WINDOW_UNIT = 8 * 1024 * 1024;
+/** What one socket write takes: a window is sent as views of this size, so it returns to the pool soon after. */
 const SLICE = 256 * 1024;
+/** A window whose chunks are still unsent this long after the last was handed out is taken off the pool. */
+const STALL_MS = 10_000;
 
 function integrity(message: string, details: Record<string, unknown>): GliderError {
   return new GliderError("integrity_failed", message, details);
@@ -38,36 +47,70 @@ function integrity(message: string, details: Record<string, unknown>): GliderErr
 
 /**
  * Counts and hashes bytes as they pass and fails at the end when size or sha256 differ from what was promised. The
- * last chunk is held back until the check passes, so a mismatch can never look like a complete response.
+ * chunk that completes the size is held back until the check passes.
  */
 async function* verified(
-  chunks: AsyncIterable<Uint8Array>,
+  chunks: AsyncIterable<LeasedChunk>,
   expect: { size: number; sha256: string | undefined },
   details: Record<string, unknown>,
   onBytes: (n: number) => void,
-): AsyncGenerator<Uint8Array> {
+): AsyncGenerator<LeasedChunk> {
   const hash = expect.sha256 ? createHash("sha256") : undefined;
   let size = 0;
-  let held: Uint8Array | undefined;
-  for await (const chunk of chunks) {
-    if (chunk.length === 0) continue;
-    size += chunk.length;
-    if (size > expect.size) throw integrity(`output longer than the ${expect.size} bytes recorded`, details);
-    hash?.update(chunk);
-    onBytes(chunk.length);
-    if (held) yield held;
-    held = chunk;
+  // The chunk completing the recorded size is held back until the check passes, so a mismatch can never look like
+  // a complete response. (Only that one: holding a chunk while pulling the next would pin its window.)
+  let held: LeasedChunk | undefined;
+  try {
+    for await (const chunk of chunks) {
+      const n = chunk.bytes.length;
+      if (n === 0) {
+        chunk.release();
+        continue;
+      }
+      size += n;
+      if (size > expect.size) {
+        chunk.release();
+        throw integrity(`output longer than the ${expect.size} bytes recorded`, details);
+      }
+      hash?.update(chunk.bytes);
+      onBytes(n);
+      if (size < expect.size) yield chunk;
+      else held = chunk;
+    }
+    if (size !== expect.size) throw integrity(`output is ${size} bytes, ${expect.size} recorded`, details);
+    const actual = hash?.digest("hex");
+    if (hash && actual !== expect.sha256) {
+      throw integrity("output does not match its recorded sha256 (SHA256 mismatch)", { ...details, actual });
+    }
+    const last = held;
+    held = undefined;
+    if (last) yield last;
+  } finally {
+    held?.release();
   }
-  if (size !== expect.size) throw integrity(`output is ${size} bytes, ${expect.size} recorded`, details);
-  const actual = hash?.digest("hex");
-  if (hash && actual !== expect.sha256) {
-    throw integrity("output does not match its recorded sha256 (SHA256 mismatch)", { ...details, actual });
-  }
-  if (held) yield held;
+}
+
+function reconstruction(
+  object: LogicalObject,
+  size: number,
+  sha256: string | undefined,
+  chunks: AsyncIterable<LeasedChunk>,
+): Reconstruction {
+  let body: Readable | undefined;
+  return {
+    object,
+    size,
+    sha256,
+    chunks,
+    get body() {
+      body ??= leasedToReadable(chunks);
+      return body;
+    },
+  };
 }
 
 /** Maps codec failures onto the domain vocabulary: a delta that cannot be decoded is an integrity failure. */
-async function* translateCodecErrors(chunks: AsyncIterable<Uint8Array>, details: Record<string, unknown>) {
+async function* translateCodecErrors<T>(chunks: AsyncIterable<T>, details: Record<string, unknown>) {
   try {
     yield* chunks;
   } catch (error) {
@@ -87,7 +130,7 @@ export function createReconstructor(
   options: ReconstructorOptions = {},
 ) {
   const verifyBufferBytes = options.verifyBufferBytes ?? 8 * 1024 * 1024;
-  const budget = createMemoryBudget(options.windowBudgetBytes ?? 64 * 1024 * 1024);
+  const windowPool = createWindowPool(options.windowBudgetBytes ?? 64 * 1024 * 1024, WINDOW_UNIT);
 
   async function deltaChunks(bucket: string, object: LogicalObject, signal?: AbortSignal) {
     const meta = readDgMetadata(object.metadata);
@@ -106,7 +149,7 @@ export function createReconstructor(
           try {
             const step = 1024 * 1024;
             for (let offset = 0; offset < raw.size; offset += step) {
-              yield await raw.source.read(offset, Math.min(step, raw.size - offset));
+              yield ownedChunk(await raw.source.read(offset, Math.min(step, raw.size - offset)));
             }
           } finally {
             raw.release();
@@ -121,7 +164,14 @@ export function createReconstructor(
       const delta = await store.getObject({ bucket, key: object.physicalKey, signal });
       // No VCD_TARGET history (xdelta3 never writes such windows; 50 concurrent downloads would each pin 8 MiB), and
       // no per-window Adler-32: the whole-file sha256 below is the stronger check, and decoding is CPU-bound.
+      // Windows are decoded into pooled buffers (window-pool.ts). A slot is taken only once a window's sections
+      // are read, so the end of the delta needs none: a consumer holding the last chunk cannot wait on itself.
+      let slot: WindowSlot | undefined;
       const reader = await openVcdiff(delta.body, {
+        allocateWindow: async (length) => {
+          slot = await windowPool.acquire(signal);
+          return slot.allocate(length);
+        },
         maxTargetHistory: 0,
         verifyChecksum: false,
         // One window per download at a time: the memory budget below decides how many are in flight.
@@ -149,15 +199,27 @@ export function createReconstructor(
         const windows = reader.decode(source.source);
         try {
           while (true) {
-            // A window's budget is held from its decode until the client has taken its last slice.
-            const release = await budget.acquire(WINDOW_UNIT, signal);
+            let next: IteratorResult<Uint8Array>;
             try {
-              const next = await windows.next();
-              if (next.done) return;
-              // Small views of the window, so stream buffers hold slices, not whole windows.
-              for (let at = 0; at < next.value.length; at += SLICE) yield next.value.subarray(at, at + SLICE);
+              next = await windows.next();
+            } catch (error) {
+              slot?.free();
+              throw error;
+            }
+            const taken = slot;
+            slot = undefined;
+            if (next.done) {
+              taken?.free();
+              return;
+            }
+            if (!taken) throw new Error("window decoded without a slot");
+            // Views of the window, one socket write each; the buffer is reused once every write has completed.
+            const lent = taken.lend(STALL_MS);
+            try {
+              for (let at = 0; at < next.value.length; at += SLICE)
+                yield lent.chunk(next.value.subarray(at, at + SLICE));
             } finally {
-              release();
+              lent.done();
             }
           }
         } finally {
@@ -166,7 +228,9 @@ export function createReconstructor(
           if (source !== raw) raw.release();
         }
       })();
-      const chunks = letter ? recompressStream(letter, translateCodecErrors(decoded, details), signal) : decoded;
+      const chunks = letter
+        ? ownedChunks(recompressStream(letter, copiedChunks(translateCodecErrors(decoded, details)), signal))
+        : decoded;
       return { chunks };
     } catch (error) {
       reference.release();
@@ -179,7 +243,7 @@ export function createReconstructor(
   async function open(bucket: string, key: string, signal?: AbortSignal): Promise<Reconstruction> {
     const object = await catalogue.resolve(bucket, key, signal);
     const details = { bucket, key };
-    let chunks: AsyncIterable<Uint8Array>;
+    let chunks: AsyncIterable<LeasedChunk>;
     let size = object.originalBytes;
     const sha256 = object.sha256;
     if (object.kind === "delta") {
@@ -190,7 +254,7 @@ export function createReconstructor(
     } else {
       const got = await store.getObject({ bucket, key: object.physicalKey, signal });
       size = got.contentLength;
-      chunks = got.body;
+      chunks = ownedChunks(got.body);
     }
     const checked = verified(chunks, { size, sha256 }, details, (n) => {
       if (object.kind === "delta") metrics.reconstructionBytes.inc(n);
@@ -198,10 +262,18 @@ export function createReconstructor(
     if (size <= verifyBufferBytes) {
       // Small enough to check completely first: a mismatch becomes a clean error before the first byte.
       const parts: Uint8Array[] = [];
-      for await (const chunk of checked) parts.push(chunk);
-      return { object, size, sha256, body: Readable.from(parts.length ? [Buffer.concat(parts)] : []) };
+      for await (const chunk of copiedChunks(checked)) parts.push(chunk);
+      const whole = parts.length ? [ownedChunk(Buffer.concat(parts))] : [];
+      return reconstruction(
+        object,
+        size,
+        sha256,
+        (async function* () {
+          yield* whole;
+        })(),
+      );
     }
-    return { object, size, sha256, body: Readable.from(checked, { objectMode: false }) };
+    return reconstruction(object, size, sha256, checked);
   }
 
   return { open };

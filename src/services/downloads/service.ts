@@ -1,6 +1,5 @@
-import type { Readable } from "node:stream";
 import { GliderError } from "../errors.js";
-import type { ObjectsService } from "../objects/service.js";
+import type { ObjectStream, ObjectsService } from "../objects/service.js";
 import { createSigner } from "../signing.js";
 
 export interface DownloadTicket {
@@ -11,14 +10,7 @@ export interface DownloadTicket {
   key: string;
 }
 
-export interface DownloadStream {
-  /** The logical key (its last segment names the file). */
-  key: string;
-  size: number;
-  /** sha256 of the original: the logical ETag. */
-  sha256: string | undefined;
-  body: Readable;
-}
+export type DownloadStream = ObjectStream;
 
 interface TokenPayload {
   b: string;
@@ -60,8 +52,7 @@ export function createDownloadsService(
   /** Everything that maps to a status (token, object, reference, integrity of small files) resolves before this returns. */
   async function open(token: string, signal?: AbortSignal): Promise<DownloadStream> {
     const { b, k } = verify(token);
-    const opened = await objects.open(b, k, signal);
-    return { key: opened.key, size: opened.size, sha256: opened.sha256, body: opened.body };
+    return objects.open(b, k, signal);
   }
 
   return { prepare, open, verify };

@@ -7,6 +7,7 @@ import type { DeltaGlider } from "../deltaglider/index.js";
 import { baseName, DELTA_SUFFIX } from "../deltaglider/keys.js";
 import type { UploadResult } from "../deltaglider/upload.js";
 import { GliderError } from "../errors.js";
+import type { LeasedChunk } from "../leased-chunks.js";
 import type { RateLimiter } from "../rate-limit.js";
 import { createSigner } from "../signing.js";
 import { compareKeys } from "../storage/keys.js";
@@ -106,6 +107,18 @@ function compareValues(a: number | string, b: number | string): number {
 }
 
 /** The browsing core shared by REST and GraphQL: cached logical listings, sorting, filters, signed cursors. */
+/** A logical object's original bytes, integrity-checked as they stream. */
+export interface ObjectStream {
+  /** The logical key (its last segment names the file). */
+  key: string;
+  size: number;
+  /** sha256 of the original: the logical ETag. */
+  sha256: string | undefined;
+  /** The bytes, zero-copy: release each chunk once written (see leased-chunks.ts). Use this or `body`, once. */
+  chunks: AsyncIterable<LeasedChunk>;
+  readonly body: Readable;
+}
+
 export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlider, options: ObjectsServiceOptions) {
   const cursors = createSigner(options.secret, "cursor");
   const timeoutMs = options.timeoutMs ?? 60_000;
@@ -367,14 +380,18 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
     }
   }
 
-  async function open(
-    bucket: string,
-    key: string,
-    signal?: AbortSignal,
-  ): Promise<{ body: Readable; size: number; sha256?: string; key: string }> {
+  async function open(bucket: string, key: string, signal?: AbortSignal): Promise<ObjectStream> {
     assertVisible(bucket);
     const r = await deltaglider.open(bucket, key, signal);
-    return { body: r.body, size: r.size, sha256: r.sha256, key: r.object.key };
+    return {
+      chunks: r.chunks,
+      get body() {
+        return r.body;
+      },
+      size: r.size,
+      sha256: r.sha256,
+      key: r.object.key,
+    };
   }
 
   async function buckets(signal?: AbortSignal) {

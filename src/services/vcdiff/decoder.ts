@@ -55,6 +55,14 @@ export interface DecodeOptions {
    * one more window in memory). Servers bounding memory across many concurrent decodes turn it off. Default true.
    */
   lookahead?: boolean;
+  /**
+   * Supplies the buffer each window is decoded into (at least `length` bytes; the window is its first `length`),
+   * once the window's sections are read, so a caller may wait here for memory. Lets a server recycle window buffers
+   * instead of allocating one per window. The decoder writes only into the
+   * buffer for the window being decoded, and keeps none after yielding it unless maxTargetHistory retains it, so a
+   * caller recycling buffers sets maxTargetHistory to 0. Default: a fresh buffer per window.
+   */
+  allocateWindow?: (length: number) => Uint8Array | Promise<Uint8Array>;
 }
 
 export interface VcdiffReader {
@@ -169,7 +177,7 @@ class StreamingDecoder implements VcdiffReader {
     this.lookahead = options.lookahead ?? true;
     this.maxDictSize = options.maxDictSize;
     this.history = new TargetHistory(options.maxTargetHistory ?? DEFAULT_MAX_TARGET_HISTORY);
-    this.interpreter = new Interpreter(4 * this.maxWindowSize);
+    this.interpreter = new Interpreter(4 * this.maxWindowSize, options.allocateWindow ?? Buffer.allocUnsafe);
     this.historyCache = new SourceCache(this.history, 0);
   }
 
@@ -611,7 +619,10 @@ class Interpreter {
   private gap = MERGE_GAP;
 
   /** `maxSourceRead`: most source bytes one window may make us hold (hostile deltas can scatter copies). */
-  constructor(private readonly maxSourceRead: number) {}
+  constructor(
+    private readonly maxSourceRead: number,
+    private readonly allocate: (length: number) => Uint8Array | Promise<Uint8Array>,
+  ) {}
 
   async decodeWindow(
     win: WindowHeader,
@@ -636,10 +647,16 @@ class Interpreter {
     }
     await loading; // a read's failure
     if (win.targetLength === 0) return new Uint8Array(0);
-    const out = Buffer.allocUnsafe(win.targetLength);
+    const out = await this.windowBuffer(win.targetLength);
     this.run(win, bytes, data.size, inst, addr, segLen, segment, out);
     segment?.finish();
     return out;
+  }
+
+  private async windowBuffer(length: number): Promise<Uint8Array> {
+    const buffer = await this.allocate(length);
+    if (buffer.length < length) throw new RangeError(`allocateWindow returned ${buffer.length} bytes for ${length}`);
+    return buffer.length === length ? buffer : buffer.subarray(0, length);
   }
 
   private async load(win: WindowHeader, segment: SourceCache): Promise<void> {

@@ -146,6 +146,39 @@ describe("integrity and sharing", () => {
     expect(results[2].sha256).toBe(want?.sha256);
   });
 
+  it("shares one recycled window buffer among parallel zero-copy downloads without mixing their bytes", async () => {
+    const catalogue = createCatalogue(handle.store);
+    const references = createReferenceCache(handle.store);
+    // A budget below one window: a single slot, so every window of every download reuses the same buffer.
+    const reconstructor = createReconstructor(handle.store, catalogue, references, createMetrics(), {
+      verifyBufferBytes: 0,
+      windowBudgetBytes: 1,
+    });
+    const keys = ["apps/viewer/viewer-4.1.0.zip", fixtureKey];
+    const results = await Promise.all(
+      Array.from({ length: 6 }, async (_, i) => {
+        const r = await reconstructor.open("fixture", keys[i % 2]);
+        const hash = createHash("sha256");
+        let size = 0;
+        let recycled = 0;
+        for await (const chunk of r.chunks) {
+          if (chunk.recycled) recycled++;
+          // Hold the chunk a while, as a slow socket would; another download may not write into it meanwhile.
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          hash.update(chunk.bytes);
+          size += chunk.bytes.length;
+          chunk.release();
+        }
+        return { key: keys[i % 2], sha256: hash.digest("hex"), size, recycled };
+      }),
+    );
+    for (const result of results) {
+      const wanted = expected.objects.find((o) => o.key === result.key);
+      expect(result).toMatchObject({ sha256: wanted?.sha256, size: wanted?.original_bytes });
+      expect(result.recycled).toBeGreaterThan(0);
+    }
+  });
+
   it("spills references larger than the memory cap to a temp file and still restores", async () => {
     const catalogue = createCatalogue(handle.store);
     const references = createReferenceCache(handle.store, { maxBytes: 1024 });

@@ -19,4 +19,43 @@ describe("decoder options used by servers", () => {
       }
     },
   );
+
+  it("decodes each window into the buffer the caller supplies, synchronously or after waiting", async () => {
+    const c = vcdiffCase("multiwindow-small");
+    const delta = await readFile(fixturePath(c.files.delta));
+    const source = c.files.source ? bufferSource(await readFile(fixturePath(c.files.source))) : null;
+    for (const wait of [false, true]) {
+      // One buffer for every window, larger than any: the caller copies each window out before asking for the next.
+      const shared = Buffer.alloc(1024 * 1024);
+      const lengths: number[] = [];
+      const reader = await openVcdiff([delta], {
+        lookahead: false,
+        maxTargetHistory: 0,
+        allocateWindow: (length) => {
+          lengths.push(length);
+          return wait ? new Promise((resolve) => setTimeout(() => resolve(shared), 1)) : shared;
+        },
+      });
+      const parts: Buffer[] = [];
+      for await (const chunk of reader.decode(source)) {
+        expect(chunk.buffer).toBe(shared.buffer);
+        parts.push(Buffer.from(chunk));
+      }
+      expect(sha256(Buffer.concat(parts))).toBe(c.sha256.target);
+      expect(lengths.length).toBe(c.headers?.windows);
+      expect(lengths.reduce((a, b) => a + b, 0)).toBe(Buffer.concat(parts).length);
+    }
+  });
+
+  it("rejects a supplied window buffer that is too small", async () => {
+    const c = vcdiffCase("multiwindow-small");
+    const delta = await readFile(fixturePath(c.files.delta));
+    const source = c.files.source ? bufferSource(await readFile(fixturePath(c.files.source))) : null;
+    const reader = await openVcdiff([delta], { allocateWindow: () => new Uint8Array(1) });
+    await expect(async () => {
+      for await (const _ of reader.decode(source)) {
+        // drain
+      }
+    }).rejects.toThrow(/allocateWindow returned 1 bytes/);
+  });
 });
