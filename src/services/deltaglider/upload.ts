@@ -162,7 +162,6 @@ export function createUploader(
         deltaPath,
         // The source letter says we addressed the reference's decompressed form, as every reader will (§8.9).
         appHeader,
-        expectedSha256: file.sha256,
         expectedSize: file.size,
       },
       signal,
