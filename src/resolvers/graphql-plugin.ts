@@ -1,3 +1,4 @@
+import { useGraphQlJit } from "@envelop/graphql-jit";
 import { costLimitPlugin } from "@escape.tech/graphql-armor-cost-limit";
 import { maxAliasesPlugin } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthPlugin } from "@escape.tech/graphql-armor-max-depth";
@@ -37,6 +38,7 @@ export async function graphqlPlugin(
     },
     maskedErrors: { maskError },
     plugins: [
+      useGraphQlJit(),
       maxDepthPlugin({ n: limits.maxDepth, flattenFragments: true }),
       maxAliasesPlugin({ n: limits.maxAliases }),
       costLimitPlugin({ maxCost: limits.maxCost }),
@@ -93,7 +95,13 @@ export async function graphqlPlugin(
       reply.header(key, value);
     });
     reply.status(response.status);
-    reply.send(response.body);
+    // A single JSON result is already a string inside the Response: send it as such, not through a web stream.
+    const type = response.headers.get("content-type") ?? "";
+    if (type.startsWith("application/json") || type.startsWith("application/graphql-response+json")) {
+      reply.send(await response.text());
+    } else {
+      reply.send(response.body);
+    }
     return reply;
   };
   // @fastify/websocket takes upgrades on GET only; plain GET (GraphiQL, SSE, queries) still reaches yoga.

@@ -3,8 +3,8 @@ import { parseSort } from "../services/objects/query.js";
 import type { ObjectDetails, ObjectRow } from "../services/objects/service.js";
 import type { GraphQLContext } from "./context.js";
 
-/** A listed object and the bucket it lives in (GraphQL objects need their bucket for ids and follow-up loads). */
-export type StoredObjectShape = (ObjectRow | ObjectDetails) & { bucket: string };
+/** A listed object (rows carry their bucket: GraphQL needs it for ids and follow-up loads). */
+export type StoredObjectShape = ObjectRow | ObjectDetails;
 
 export interface ObjectsArgs {
   prefix?: string | null;
@@ -35,7 +35,14 @@ export async function listBucketObjects(bucket: string, args: ObjectsArgs, ctx: 
     ctx.ip,
     ctx.signal,
   );
-  const edges = page.objects.map((row, i) => ({ cursor: page.cursorAt(i), node: { ...row, bucket } }));
+  // Cursors are HMAC-signed: sign only those the query selects (a 200-row page rarely asks for more than one).
+  const edges = page.objects.map((row, i) => ({
+    get cursor() {
+      return page.cursorAt(i);
+    },
+    node: row,
+  }));
+  const last = edges.length - 1;
   return {
     edges,
     commonPrefixes: page.commonPrefixes,
@@ -43,15 +50,19 @@ export async function listBucketObjects(bucket: string, args: ObjectsArgs, ctx: 
     pageInfo: {
       hasNextPage: page.cursor !== undefined,
       hasPreviousPage: Boolean(args.after),
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
+      get startCursor() {
+        return last >= 0 ? page.cursorAt(0) : null;
+      },
+      get endCursor() {
+        return last >= 0 ? page.cursorAt(last) : null;
+      },
     },
   };
 }
 
 export async function findObject(bucket: string, key: string, ctx: GraphQLContext): Promise<StoredObjectShape | null> {
   const object = await ctx.loaders.object.load({ bucket, key });
-  return object ? { ...object, bucket } : null;
+  return object ?? null;
 }
 
 export async function objectSha256(object: StoredObjectShape, ctx: GraphQLContext): Promise<string | null> {

@@ -16,6 +16,7 @@ import { checkLimit, normalisePrefix, type ObjectQuery, type SortField, type Sor
 
 /** One row of a folder listing, as both front doors show it. */
 export interface ObjectRow {
+  bucket: string;
   key: string;
   name: string;
   originalBytes: number;
@@ -198,8 +199,9 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
     });
   }
 
-  function rowOf(entry: LogicalEntry, originalBytes: number): ObjectRow {
+  function rowOf(bucket: string, entry: LogicalEntry, originalBytes: number): ObjectRow {
     return {
+      bucket,
       key: entry.key,
       name: baseName(entry.key),
       originalBytes,
@@ -216,7 +218,7 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
   async function rows(bucket: string, entries: readonly LogicalEntry[], signal: AbortSignal) {
     const deltas = entries.filter((e) => e.compressed);
     const described = new Map((await describe(bucket, deltas, signal)).map((o) => [o.physicalKey, o.originalBytes]));
-    return entries.map((e) => rowOf(e, e.compressed ? (described.get(e.physicalKey) ?? e.storedBytes) : e.storedBytes));
+    return entries.map((e) => rowOf(bucket, e, e.compressed ? (described.get(e.physicalKey) ?? e.storedBytes) : e.storedBytes));
   }
 
   /**
@@ -325,7 +327,7 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
     return withTimeout(signal, async (s) => {
       const object = await deltaglider.resolve(bucket, key, s);
       metas.set(`${bucket}\0${object.physicalKey}`, { etag: object.etag, object });
-      return detailsOf(object);
+      return detailsOf(bucket, object);
     });
   }
 
@@ -340,12 +342,12 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
       etag: row.etag,
     };
     const [object] = await withTimeout(signal, (s) => describe(bucket, [entry], s));
-    return detailsOf(object);
+    return detailsOf(bucket, object);
   }
 
-  function detailsOf(object: LogicalObject): ObjectDetails {
+  function detailsOf(bucket: string, object: LogicalObject): ObjectDetails {
     return {
-      ...rowOf(object, object.originalBytes),
+      ...rowOf(bucket, object, object.originalBytes),
       sha256: object.sha256,
       kind: object.kind,
       physicalKeys: object.physicalKeys,
