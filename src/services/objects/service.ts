@@ -218,7 +218,9 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
   async function rows(bucket: string, entries: readonly LogicalEntry[], signal: AbortSignal) {
     const deltas = entries.filter((e) => e.compressed);
     const described = new Map((await describe(bucket, deltas, signal)).map((o) => [o.physicalKey, o.originalBytes]));
-    return entries.map((e) => rowOf(bucket, e, e.compressed ? (described.get(e.physicalKey) ?? e.storedBytes) : e.storedBytes));
+    return entries.map((e) =>
+      rowOf(bucket, e, e.compressed ? (described.get(e.physicalKey) ?? e.storedBytes) : e.storedBytes),
+    );
   }
 
   /**
