@@ -14,6 +14,9 @@ export function createEncodePool(options: { threads?: number } = {}) {
     minThreads: 0,
     maxThreads: Math.max(1, options.threads ?? availableParallelism() - 1),
     idleTimeout: 30_000,
+    // An encode overlapping its upload waits for the body most of the time: a slow uploader must not hold the only
+    // worker, so a few encodes share each thread (they interleave window by window).
+    concurrentTasksPerWorker: 4,
     // Running from TypeScript sources (tsx, vitest): workers need the same loader to import .ts files.
     execArgv: isTs ? ["--import", import.meta.resolve("tsx")] : [],
   });

@@ -2,6 +2,7 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { open, readFile, stat } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import { bufferSource, encodeVcdiff, openVcdiff } from "../vcdiff/index.js";
+import { finalSize, readGrowingFile } from "./growing-file.js";
 
 /** One delta to build off the main thread: encode the target file against the source, then prove it decodes. */
 export interface EncodeTask {
@@ -10,7 +11,10 @@ export interface EncodeTask {
   targetPath: string;
   deltaPath: string;
   appHeader: string;
-  expectedSize: number;
+  /** Size of the target; with `growing`, the size it has once its writer finished. */
+  expectedSize?: number;
+  /** The target is still being written (see growing-file.ts): encode what has arrived, and wait for the rest. */
+  growing?: SharedArrayBuffer;
 }
 
 export interface EncodeResult {
@@ -23,15 +27,20 @@ export interface EncodeResult {
 export default async function encodeTask(task: EncodeTask): Promise<EncodeResult> {
   const source = task.source instanceof Uint8Array ? task.source : new Uint8Array(await readFile(task.source.path));
   const started = performance.now();
+  const target = task.growing
+    ? readGrowingFile(task.targetPath, task.growing)
+    : createReadStream(task.targetPath, { highWaterMark: 1024 * 1024 });
   await pipeline(
-    encodeVcdiff(source, createReadStream(task.targetPath, { highWaterMark: 1024 * 1024 }), {
+    encodeVcdiff(source, target, {
       appHeader: task.appHeader,
       checksum: true,
     }),
     createWriteStream(task.deltaPath),
   );
   const encoded = performance.now();
-  await verifyRebuilds(task, source);
+  const expectedSize = task.growing ? finalSize(task.growing) : task.expectedSize;
+  if (expectedSize === undefined) throw new Error("the target's size is unknown");
+  await verifyRebuilds({ ...task, expectedSize }, source);
   return {
     deltaSize: (await stat(task.deltaPath)).size,
     encodeMs: encoded - started,
@@ -45,7 +54,7 @@ export default async function encodeTask(task: EncodeTask): Promise<EncodeResult
  * again: a compare runs at memory speed, a second sha256 at a fifth of it. One window buffer serves every window.
  */
 export async function verifyRebuilds(
-  task: Pick<EncodeTask, "deltaPath" | "targetPath" | "expectedSize">,
+  task: Pick<EncodeTask, "deltaPath" | "targetPath"> & { expectedSize: number },
   source: Uint8Array,
 ): Promise<void> {
   let window = Buffer.alloc(0);

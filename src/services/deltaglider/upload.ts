@@ -1,14 +1,16 @@
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdtemp, open, rm } from "node:fs/promises";
+import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { GliderError } from "../errors.js";
 import { iterateBody } from "../storage/body.js";
 import type { ObjectStore, PutBody } from "../storage/object-store.js";
 import { canRecompress, decompressIfFaithful, detectMagic } from "./compression.js";
 import type { EncodePool } from "./encode-pool.js";
+import { createGrowingFile, type GrowingFile } from "./growing-file.js";
 import {
   assertWritableLogicalKey,
   baseName,
@@ -59,22 +61,45 @@ export function createUploader(
   const now = options.now ?? (() => new Date());
   const spoolRoot = options.tmpDir ?? tmpdir();
 
-  async function spool(body: PutBody, dir: string, signal?: AbortSignal): Promise<Spooled> {
+  async function spool(body: PutBody, dir: string, signal?: AbortSignal, growing?: GrowingFile): Promise<Spooled> {
     const path = join(dir, "upload");
     const hash = createHash("sha256");
     let size = 0;
-    await pipeline(
-      iterateBody(body),
-      async function* (source: AsyncIterable<Uint8Array>) {
-        for await (const chunk of source) {
-          hash.update(chunk);
-          size += chunk.length;
-          yield chunk;
-        }
+    const file = createWriteStream(path);
+    // Counts bytes once they are in the file, for an encoder reading it as it grows.
+    const counted = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        file.write(chunk, (error) => {
+          if (!error) growing?.advance(chunk.length);
+          callback(error);
+        });
       },
-      createWriteStream(path),
-      { signal },
-    );
+      final(callback) {
+        file.end(callback);
+      },
+      destroy(error, callback) {
+        file.destroy();
+        callback(error);
+      },
+    });
+    try {
+      await pipeline(
+        iterateBody(body),
+        async function* (source: AsyncIterable<Uint8Array>) {
+          for await (const chunk of source) {
+            hash.update(chunk);
+            size += chunk.length;
+            yield chunk;
+          }
+        },
+        counted,
+        { signal },
+      );
+    } catch (error) {
+      growing?.fail();
+      throw error;
+    }
+    growing?.finish();
     return { path, size, sha256: hash.digest("hex") };
   }
 
@@ -177,6 +202,10 @@ export function createUploader(
     // One private folder per upload, removed with everything in it when the upload ends.
     const work = await mkdtemp(join(spoolRoot, "glider-upload-"));
     try {
+      if (isDeltaCandidate(key)) {
+        const overlapped = await uploadOverlapped(bucket, key, body, work, signal);
+        if (overlapped) return overlapped;
+      }
       const file = await spool(body, work, signal);
       if (!isDeltaCandidate(key)) return await putDirect(bucket, key, file, signal);
 
@@ -238,41 +267,111 @@ export function createUploader(
         `${name}/${target?.letter ?? ""}/${REFERENCE_NAME}/${raw.magic ?? ""}`,
         signal,
       );
-      const ratio = file.size === 0 ? Number.POSITIVE_INFINITY : deltaSize / file.size;
-      // The documented guard (§3.3): DeltaGlider only warns, we store a direct file when the delta does not pay.
-      if (storedAs === "delta" && ratio > maxRatio) return await putDirect(bucket, key, file, signal);
-      const deltaKey = `${key}${DELTA_SUFFIX}`;
-      await store.putObject({
-        bucket,
-        key: deltaKey,
-        body: createReadStream(deltaPath),
-        contentType: "application/octet-stream",
-        metadata: deltaMetadata({
-          originalName: name,
-          sha256: file.sha256,
-          size: file.size,
-          refKey: referenceKey,
-          refSha256: refSha,
-          deltaSize,
-          zeroDiff: file.sha256 === refSha,
-          now: now(),
-        }),
-        signal,
-      });
-      // A direct object under the exact key would win every read (§4): replacing the logical key removes it.
-      await removeQuietly(bucket, key, signal);
-      return {
-        key,
-        storedAs,
-        originalBytes: file.size,
-        storedBytes: deltaSize,
-        physicalKey: deltaKey,
-        sha256: file.sha256,
-        ratio,
-      };
+      return await storeEncoded(bucket, key, file, deltaPath, deltaSize, referenceKey, refSha, storedAs, signal);
     } finally {
       reference.release();
       if (reference !== raw) raw.release();
+    }
+  }
+
+  /** Stores an encoded delta (or the direct file when the delta does not pay) under the logical key. */
+  async function storeEncoded(
+    bucket: string,
+    key: string,
+    file: Spooled,
+    deltaPath: string,
+    deltaSize: number,
+    referenceKey: string,
+    refSha: string,
+    storedAs: StoredAs,
+    signal?: AbortSignal,
+  ): Promise<UploadResult> {
+    const name = baseName(key);
+    const ratio = file.size === 0 ? Number.POSITIVE_INFINITY : deltaSize / file.size;
+    // The documented guard (§3.3): DeltaGlider only warns, we store a direct file when the delta does not pay.
+    if (storedAs === "delta" && ratio > maxRatio) return await putDirect(bucket, key, file, signal);
+    const deltaKey = `${key}${DELTA_SUFFIX}`;
+    await store.putObject({
+      bucket,
+      key: deltaKey,
+      body: createReadStream(deltaPath),
+      contentType: "application/octet-stream",
+      metadata: deltaMetadata({
+        originalName: name,
+        sha256: file.sha256,
+        size: file.size,
+        refKey: referenceKey,
+        refSha256: refSha,
+        deltaSize,
+        zeroDiff: file.sha256 === refSha,
+        now: now(),
+      }),
+      signal,
+    });
+    // A direct object under the exact key would win every read (§4): replacing the logical key removes it.
+    await removeQuietly(bucket, key, signal);
+    return {
+      key,
+      storedAs,
+      originalBytes: file.size,
+      storedBytes: deltaSize,
+      physicalKey: deltaKey,
+      sha256: file.sha256,
+      ratio,
+    };
+  }
+
+  /**
+   * A new version for an existing, uncompressed reference: encode while the body still arrives (the worker reads the
+   * spool file as it grows), so the answer follows the last byte by about one window's encode instead of a whole
+   * file's. Undefined, with the body untouched, when the upload needs the sequential path (no reference yet, or a
+   * compressed one).
+   */
+  async function uploadOverlapped(
+    bucket: string,
+    key: string,
+    body: PutBody,
+    work: string,
+    signal?: AbortSignal,
+  ): Promise<UploadResult | undefined> {
+    const referenceKey = referenceKeyOf(deltaSpaceOf(key));
+    let refSha: string | undefined;
+    try {
+      refSha = readDgMetadata((await store.headObject(bucket, referenceKey, signal)).metadata).fileSha256;
+    } catch (error) {
+      if (error instanceof GliderError && error.code === "key_not_found") return undefined;
+      throw error;
+    }
+    if (!refSha) return undefined;
+    const reference = await references.acquire(bucket, referenceKey, refSha, "raw", signal);
+    try {
+      if (reference.magic) return undefined;
+      const targetPath = join(work, "upload");
+      const deltaPath = join(work, "delta");
+      const growing = createGrowingFile();
+      // The worker opens the spool file at once: it must exist before the body's first byte.
+      await writeFile(targetPath, "");
+      const encoding = pool.encode(
+        {
+          source: reference.bytes ?? { path: reference.path as string },
+          targetPath,
+          deltaPath,
+          appHeader: `${baseName(key)}//${REFERENCE_NAME}/`,
+          growing: growing.shared,
+        },
+        signal,
+      );
+      let file: Spooled;
+      try {
+        file = await spool(body, work, signal, growing);
+      } catch (error) {
+        await encoding.catch(() => undefined);
+        throw error;
+      }
+      const { deltaSize } = await encoding;
+      return await storeEncoded(bucket, key, file, deltaPath, deltaSize, referenceKey, refSha, "delta", signal);
+    } finally {
+      reference.release();
     }
   }
 

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDeltaGlider, type DeltaGlider } from "../../../src/services/deltaglider/index.js";
 import { readDgMetadata } from "../../../src/services/deltaglider/metadata.js";
@@ -120,6 +120,27 @@ describe.each(BACKENDS)("DeltaGlider upload, download and delete on $name", (bac
     expect(keys).toContain("rel/app-1.1.zip.delta");
     expect(keys).not.toContain("rel/app-1.1.zip");
     expect((await dg.list("uploads", "rel/")).objects.filter((o) => o.key === "rel/app-1.1.zip")).toHaveLength(1);
+  });
+
+  it("encodes a new version while its body still arrives, and keeps nothing of a body that breaks off", async () => {
+    await dg.upload("uploads", "slow/app-1.0.zip", versions[0]);
+    const trickle = async function* (bytes: Buffer, failAfter?: number) {
+      for (let at = 0; at < bytes.length; at += 16_384) {
+        if (failAfter !== undefined && at >= failAfter) throw new Error("client went away");
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        yield bytes.subarray(at, at + 16_384);
+      }
+    };
+    const stored = await dg.upload("uploads", "slow/app-1.1.zip", Readable.from(trickle(versions[1])));
+    expect(stored).toMatchObject({ storedAs: "delta", originalBytes: versions[1].length, sha256: sha256(versions[1]) });
+    expect(stored.storedBytes).toBeLessThan(versions[1].length / 20);
+    expect(await bytesOf((await dg.open("uploads", "slow/app-1.1.zip")).body)).toEqual(versions[1]);
+
+    await expect(
+      dg.upload("uploads", "slow/app-1.2.zip", Readable.from(trickle(versions[2], 100_000))),
+    ).rejects.toThrow(/client went away/);
+    expect(await physicalKeys(handle, "uploads")).not.toContain("slow/app-1.2.zip.delta");
+    await dg.deletePrefix("uploads", "slow/");
   });
 
   it("refuses keys that collide with the storage scheme", async () => {
