@@ -1,7 +1,7 @@
 import { open } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 
-const RUNNING = 0;
+// The state word: 0 while the body arrives, then DONE or FAILED.
 const DONE = 1;
 const FAILED = 2;
 
