@@ -16,6 +16,7 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeVcdiff, fileSource, openVcdiff } from "../src/services/vcdiff/index.js";
 import { VCDIFF_FIXTURES as FIXTURES } from "../test/helpers/shared.js";
+import { rng } from "./lib/data.js";
 
 const MIB = 1024 * 1024;
 const SCALE = Number(process.env.BENCH_SCALE ?? "1");
@@ -38,18 +39,6 @@ interface Row {
 }
 
 // ---------------------------------------------------------------------------------------------- input generation
-
-/** splitmix32 */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-}
 
 const WORDS = (
   "the of and to in is that for it as with was on be by at this from or an are not have which but they all were " +

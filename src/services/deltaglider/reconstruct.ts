@@ -30,7 +30,7 @@ export interface Reconstruction {
 export interface ReconstructorOptions {
   /** Objects up to this size are verified completely before the first byte is released. @default 8 MiB */
   verifyBufferBytes?: number;
-  /** Bytes of decoded windows held by all reconstructions at once (see memory-budget.ts). @default 64 MiB */
+  /** Bytes of decoded windows held by all reconstructions at once (see window-pool.ts). @default 64 MiB */
   windowBudgetBytes?: number;
 }
 
