@@ -127,6 +127,9 @@ export class WindowWriter {
     while (i < count) {
       const k = kind[i];
       const s = size[i];
+      if (k !== COPY && where[i] !== this.pos) {
+        throw encoderBug(`${k === ADD ? "ADD" : "RUN"} of window bytes at ${where[i]} emitted at ${this.pos}`);
+      }
       if (k === RUN) {
         this.inst.byte(runCode);
         this.inst.varint(s);
@@ -137,7 +140,7 @@ export class WindowWriter {
         this.data.bytes(target, where[i], where[i] + s);
         const j = i + 1;
         if (j < count && kind[j] === COPY && s < MAX_SIZE) {
-          const mode = this.address(where[j], this.pos + s);
+          const mode = this.address(where[j], size[j], this.pos + s);
           const c = size[j];
           const code = c < MAX_SIZE ? addCopyCode[(mode * MAX_SIZE + s) * MAX_SIZE + c] : -1;
           if (code >= 0) {
@@ -155,8 +158,11 @@ export class WindowWriter {
           i = j;
         }
       } else {
-        i = this.copy(target, list, i, this.address(where[i], this.pos));
+        i = this.copy(target, list, i, this.address(where[i], s, this.pos));
       }
+    }
+    if (this.pos !== target.length) {
+      throw encoderBug(`instructions produce ${this.pos} bytes for a ${target.length}-byte window`);
     }
     return this.assemble(target, checksum);
   }
@@ -170,6 +176,8 @@ export class WindowWriter {
       const a = list.size[j];
       const code = a < MAX_SIZE ? copyAddCode[(mode * MAX_SIZE + a) * MAX_SIZE + c] : -1;
       if (code >= 0) {
+        if (list.where[j] !== this.pos)
+          throw encoderBug(`ADD of window bytes at ${list.where[j]} emitted at ${this.pos}`);
         this.inst.byte(code);
         this.data.bytes(target, list.where[j], list.where[j] + a);
         this.pos += a;
@@ -193,9 +201,15 @@ export class WindowWriter {
   }
 
   /** Writes the cheapest address encoding of a COPY (SELF, HERE, NEAR, SAME), updates the caches, returns the mode. */
-  private address(where: number, pos: number): number {
+  private address(where: number, size: number, pos: number): number {
     const a = where >= 0 ? where - this.segPos : this.segLen - 1 - where;
     const here = this.segLen + pos;
+    // The matcher's invariants, checked on every COPY (two compares): an address reads only bytes before `here`
+    // (RFC 3284 §5.3; xdelta3 -d refuses others with "address too large"), and a source COPY stays inside the
+    // window's declared segment (a COPY that crosses into the target would read different bytes).
+    if (!(a >= 0 && a < here) || (where >= 0 && a + size > this.segLen)) {
+      throw encoderBug(`COPY of ${size} bytes at address ${a} (here ${here}, source segment ${this.segLen} bytes)`);
+    }
     let mode = 0;
     let value = a;
     let cost = varintLength(a);
@@ -270,4 +284,13 @@ export class WindowWriter {
     out.set(this.addr.buf.subarray(0, addrLen), p);
     return out;
   }
+}
+
+/** A broken encoder invariant: never a property of the input, always a bug (callers fall back to storing whole). */
+export class EncoderInvariantError extends Error {
+  override readonly name = "EncoderInvariantError";
+}
+
+function encoderBug(message: string): EncoderInvariantError {
+  return new EncoderInvariantError(`VCDIFF encoder invariant broken: ${message}`);
 }

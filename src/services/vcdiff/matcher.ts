@@ -70,6 +70,10 @@ export class WindowMatcher {
     let w2 = 0;
     let w3 = 0;
     let fresh = true; // the words must be reloaded at t
+    // Positions below this are in the target index. A position can be scanned twice (a held match that ends just
+    // past where it was found resumes the scan there); it must be indexed once, and only after its own lookup, so
+    // that every target candidate lies strictly before t.
+    let indexed = 0;
     // The match held back by lazy matching (pendLen 0 = none).
     let pendLen = 0;
     let pendGain = 0;
@@ -145,7 +149,7 @@ export class WindowMatcher {
         if (bestLen < NICE_LENGTH) {
           let tries = TARGET_CANDIDATES;
           for (let c = tHead[slot] - tBase; c >= 0 && tries-- > 0; c = tChain[c] - tBase) {
-            if (tgt[c] !== tgt[t]) continue;
+            if (c >= t || tgt[c] !== tgt[t]) continue;
             const f = forward(tgt, c, tgt, t, maxF);
             if (f < MIN_MATCH) continue;
             const b = backward(tgt, c, tgt, t, Math.min(maxB, c));
@@ -159,8 +163,11 @@ export class WindowMatcher {
             }
           }
         }
-        tChain[t] = tHead[slot];
-        tHead[slot] = tBase + t;
+        if (t >= indexed) {
+          tChain[t] = tHead[slot];
+          tHead[slot] = tBase + t;
+          indexed = t + 1;
+        }
       }
 
       // Lazy matching: a short match is held for one position in case the next one gains more.

@@ -2,9 +2,17 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_CODE_TABLE } from "../../../src/services/vcdiff/code-table.js";
 import { encodeVcdiff, encodeVcdiffBuffer, MAX_WINDOW_SIZE } from "../../../src/services/vcdiff/encoder.js";
 import { decodeVcdiffBuffer } from "../../../src/services/vcdiff/index.js";
-import { ADD, COPY, InstructionList, RUN, WindowWriter } from "../../../src/services/vcdiff/instruction-writer.js";
+import {
+  ADD,
+  COPY,
+  EncoderInvariantError,
+  InstructionList,
+  RUN,
+  WindowWriter,
+} from "../../../src/services/vcdiff/instruction-writer.js";
 import { TargetIndex } from "../../../src/services/vcdiff/match-index.js";
 import { readVarint } from "../../../src/services/vcdiff/varint.js";
+import { archivePair } from "../../helpers/archive-pairs.js";
 
 // ---------------------------------------------------------------------------------------------- helpers
 
@@ -419,6 +427,59 @@ describe("WindowWriter", () => {
     expect(insts.some((i) => t.type1[i.code] === 3 && t.type2[i.code] === 1)).toBe(true); // COPY 4 + ADD 1
     expect(insts.some((i) => i.type === 2)).toBe(true); // RUN
     expect(a).toBeGreaterThan(0);
+  });
+});
+
+describe("encoder invariants (issue 14)", () => {
+  it("zip version pairs that once got a COPY at address == here (a lazy match re-scanned a position) round-trip", async () => {
+    // Before the fix, these pairs' deltas held a COPY reading its own output from `here` on (xdelta3: "address too
+    // large"), and claimed the rest of the window covered, so they were far too small.
+    for (const seed of [110, 163, 263]) {
+      const { source, target } = archivePair(seed);
+      const delta = encodeVcdiffBuffer(source, target);
+      expect(Buffer.from(await decodeVcdiffBuffer(delta, source)).equals(target), `seed ${seed}`).toBe(true);
+    }
+  });
+
+  it("the writer refuses a COPY at or beyond here, a source COPY leaving its segment, and gaps", () => {
+    const target = new Uint8Array(64).fill(7);
+    const writer = new WindowWriter();
+    const attempt = (build: (list: InstructionList) => void, segment = { position: 0, length: 0 }) => {
+      const list = new InstructionList();
+      build(list);
+      return () => writer.encode(target, list, segment, false);
+    };
+    // A target COPY whose source is the byte being written: address == here.
+    expect(
+      attempt((l) => {
+        l.push(ADD, 8, 0);
+        l.push(COPY, 56, -1 - 8);
+      }),
+    ).toThrow(EncoderInvariantError);
+    expect(
+      attempt((l) => {
+        l.push(ADD, 8, 0);
+        l.push(COPY, 56, -1 - 9);
+      }),
+    ).toThrow(/address 9 \(here 8/);
+    // A source COPY running past the declared segment [10, 42).
+    expect(attempt((l) => l.push(COPY, 64, 10), { position: 10, length: 32 })).toThrow(/source segment 32 bytes/);
+    // Instructions that skip window bytes or fall short of the window.
+    expect(
+      attempt((l) => {
+        l.push(ADD, 8, 0);
+        l.push(ADD, 8, 16);
+      }),
+    ).toThrow(/emitted at 8/);
+    expect(attempt((l) => l.push(ADD, 8, 0))).toThrow(/produce 8 bytes for a 64-byte window/);
+    // The legal neighbours pass: an overlapping self-copy from just below here, a source COPY filling its segment.
+    expect(
+      attempt((l) => {
+        l.push(ADD, 8, 0);
+        l.push(COPY, 56, -1 - 7);
+      }),
+    ).not.toThrow();
+    expect(attempt((l) => l.push(COPY, 64, 10), { position: 10, length: 64 })).not.toThrow();
   });
 });
 
