@@ -74,6 +74,11 @@ const envSchema = z.object({
     .default("both"),
   SEND_SWEEP_INTERVAL_MS: int(60_000, 0, 86_400_000),
   SEND_PRESIGN_TTL_SECONDS: int(300, 1, 604_800),
+  UPLOAD_MAX_BYTES: int(5 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
+  STORAGE_TIMEOUT_MS: int(30_000, 100, 600_000),
+  STORAGE_IDLE_TIMEOUT_MS: int(30_000, 100, 600_000),
+  READY_FRESH_MS: int(10_000, 0, 3_600_000),
+  READY_PROBE_TIMEOUT_MS: int(3_000, 100, 60_000),
   SEND_SYSTEM_BUCKET: z
     .string()
     .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: "expected an S3 bucket name (3-63 of a-z, 0-9, '.', '-')" })
@@ -100,6 +105,22 @@ export interface Config {
   /** Per-operation limits against abusive GraphQL documents. */
   graphql: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number };
   send: SendConfig;
+  /** Deadlines, size limits and readiness for storage faults (see README "Limits and deadlines"). */
+  limits: LimitsConfig;
+}
+
+/** Deadlines and size limits that keep a slow or broken store from hanging requests or filling disks. */
+export interface LimitsConfig {
+  /** Largest DeltaGlider upload (`POST /api/upload`), enforced while streaming: 413, nothing kept. @default 5 GiB */
+  uploadMaxBytes: number;
+  /** Deadline of every storage call up to its answer (a GET's headers, a PUT's reply once the body is sent). @default 30000 */
+  storageTimeoutMs: number;
+  /** A body flowing to or from storage that makes no progress for this long is aborted. @default 30000 */
+  storageIdleTimeoutMs: number;
+  /** `/ready` counts a successful storage call this recent as proof; it probes only when none is. @default 10000 */
+  readyFreshMs: number;
+  /** Deadline of `/ready`'s own storage probe. @default 3000 */
+  readyProbeTimeoutMs: number;
 }
 
 /** DeltaGlider browsing and writing. */
@@ -208,6 +229,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sweepIntervalMs: e.SEND_SWEEP_INTERVAL_MS,
       presignTtlSeconds: e.SEND_PRESIGN_TTL_SECONDS,
       systemBucket: e.SEND_SYSTEM_BUCKET,
+    },
+    limits: {
+      uploadMaxBytes: e.UPLOAD_MAX_BYTES,
+      storageTimeoutMs: e.STORAGE_TIMEOUT_MS,
+      storageIdleTimeoutMs: e.STORAGE_IDLE_TIMEOUT_MS,
+      readyFreshMs: e.READY_FRESH_MS,
+      readyProbeTimeoutMs: e.READY_PROBE_TIMEOUT_MS,
     },
   };
 }

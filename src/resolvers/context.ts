@@ -47,6 +47,15 @@ export function createContext(
   };
 }
 
+/** A cookie value that is not valid percent-encoding presents no key (REST answers 401 the same way). */
+function decodeCookie(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Reads the admin key and bearer token from HTTP-style headers (also the WebSocket upgrade request). */
 export function credentialsFrom(headers: Record<string, string | string[] | undefined>): RequestCredentials {
   const header = (name: string) => {
@@ -59,7 +68,7 @@ export function credentialsFrom(headers: Record<string, string | string[] | unde
     .find(([name]) => name === "glider_admin_key")?.[1];
   const authorization = header("authorization");
   return {
-    adminKey: header("x-admin-key") ?? (cookie ? decodeURIComponent(cookie) : undefined),
+    adminKey: header("x-admin-key") ?? (cookie ? decodeCookie(cookie) : undefined),
     bearer: authorization?.startsWith("Bearer ") ? authorization.slice(7) : undefined,
     userAgent: header("user-agent"),
   };

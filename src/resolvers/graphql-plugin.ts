@@ -8,6 +8,7 @@ import type { GraphQLSchema } from "graphql";
 import { makeHandler } from "graphql-ws/use/@fastify/websocket";
 import { createYoga } from "graphql-yoga";
 import { clientSignal } from "../http/client-signal.js";
+import { requireMediaType } from "../http/content-type.js";
 import type { Services } from "../services/index.js";
 import { createContext, credentialsFrom, type GraphQLContext } from "./context.js";
 import { maskError } from "./errors.js";
@@ -106,5 +107,14 @@ export async function graphqlPlugin(
   };
   // @fastify/websocket takes upgrades on GET only; plain GET (GraphiQL, SSE, queries) still reaches yoga.
   app.route({ url: path, method: "GET", handler, wsHandler });
-  app.route({ url: path, method: ["POST", "OPTIONS"], handler });
+  // Yoga answers other media types with a bare 415 and a `null` body: refuse them first, with the error envelope.
+  const postMediaTypes = requireMediaType(
+    "application/json",
+    "application/graphql-response+json",
+    "application/graphql",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+  );
+  app.route({ url: path, method: "POST", handler, onRequest: postMediaTypes });
+  app.route({ url: path, method: "OPTIONS", handler });
 }

@@ -20,6 +20,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   unauthorized: 401,
   forbidden: 403,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   conflict: 409,
   download_token_invalid: 403,
   download_token_expired: 401,
@@ -66,6 +67,9 @@ export function handleError(error: FastifyError | GliderError | Error, request: 
   }
   if (fastifyError.statusCode === 413) {
     return reply.status(413).send(envelope("payload_too_large", fastifyError.message));
+  }
+  if (fastifyError.statusCode === 415) {
+    return reply.status(415).send(envelope("unsupported_media_type", fastifyError.message));
   }
   if (fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
     return reply.status(fastifyError.statusCode).send(envelope("invalid_request", fastifyError.message));

@@ -1,5 +1,5 @@
 import SchemaBuilder from "@pothos/core";
-import RelayPlugin from "@pothos/plugin-relay";
+import RelayPlugin, { decodeGlobalID } from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import { DateTimeResolver, SafeIntResolver } from "graphql-scalars";
 import type { GraphQLContext } from "../resolvers/context.js";
@@ -27,6 +27,14 @@ export const builder = new SchemaBuilder<{
     cursorType: "String",
     nodeQueryOptions: { nullable: true },
     nodesQueryOptions: { nullable: false },
+    // A malformed id is the caller's mistake (`invalid_request`), not an internal error.
+    decodeGlobalID: (globalID: string) => {
+      try {
+        return decodeGlobalID(globalID);
+      } catch {
+        throw new GliderError("invalid_request", "not a valid global id", { parameter: "id" });
+      }
+    },
   },
 });
 

@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   "unauthorized",
   "forbidden",
   "payload_too_large",
+  "unsupported_media_type",
   "conflict",
   "internal",
   // Downloads: signed download tokens (RFC-DG-UI-0001)

@@ -71,6 +71,7 @@ export function createServices(config: Config, logger: Logger, overrides: Servic
     hiddenBuckets: [config.send.systemBucket],
     headConcurrency: config.deltaglider.headConcurrency,
     limiter: createRateLimiter({ perSecond: config.objectsRateLimit }),
+    uploadMaxBytes: config.limits.uploadMaxBytes,
     onChange: (bucket) => {
       for (const listener of changeListeners) listener(bucket);
     },

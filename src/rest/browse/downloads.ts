@@ -1,6 +1,7 @@
 import multipart from "@fastify/multipart";
 import type { FastifyInstance } from "fastify";
 import { clientSignal } from "../../http/client-signal.js";
+import { mediaTypeOf, requireMediaType } from "../../http/content-type.js";
 import { sendLeased } from "../../http/send-leased.js";
 import { GliderError } from "../../services/errors.js";
 import type { Services } from "../../services/index.js";
@@ -43,6 +44,21 @@ export async function downloadRoutes(app: FastifyInstance, { services }: { servi
     await uploads.register(multipart, { limits: { fileSize: Number.MAX_SAFE_INTEGER, files: 1 } });
     uploads.addContentTypeParser("application/octet-stream", (_request, payload, done) => done(null, payload));
 
+    // Only a byte stream or a multipart form carries a file; anything else is refused before the body is read.
+    uploads.addHook("onRequest", requireMediaType("application/octet-stream", "multipart/form-data"));
+    uploads.addHook("onRequest", async (request, reply) => {
+      // A declared length already over the limit is refused before a byte is read.
+      const declared = Number(request.headers["content-length"] ?? Number.NaN);
+      const max = services.config.limits.uploadMaxBytes;
+      if (mediaTypeOf(request) === "application/octet-stream" && declared > max) {
+        reply.header("connection", "close");
+        throw new GliderError("payload_too_large", `upload exceeds the ${max}-byte limit`, { max_bytes: max });
+      }
+    });
+    // An error answered before the body's end closes the connection instead of draining up to UPLOAD_MAX_BYTES.
+    uploads.addHook("onError", async (request, reply) => {
+      if (!request.raw.readableEnded && request.headers["content-length"] !== "0") reply.header("connection", "close");
+    });
     uploads.post<{ Querystring: { bucket?: string; key?: string } }>("/upload", async (request, reply) => {
       let bucket = request.query.bucket;
       let key = request.query.key;

@@ -1,6 +1,7 @@
 import type { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { clientSignal } from "../../http/client-signal.js";
+import { requireMediaType } from "../../http/content-type.js";
 import type { Services } from "../../services/index.js";
 import type { SenderPrincipal } from "../../services/tokens/types.js";
 import { actionJson, eventJson, schemas, transferJson, uploadJson } from "./json.js";
@@ -98,7 +99,17 @@ export async function transfersRoutes(app: FastifyInstance, { services }: { serv
 
     sender.post<{ Params: IdParams }>(
       "/transfers/id/:id/payload/upload-bytes",
-      { schema: schemas.uploadBytes },
+      {
+        schema: schemas.uploadBytes,
+        onRequest: async (request, reply) => {
+          try {
+            await requireMediaType("application/octet-stream")(request);
+          } catch (error) {
+            closeIfBodyUnread(request, reply);
+            throw error;
+          }
+        },
+      },
       async (request, reply) => {
         try {
           const result = await transfers.uploadBytes(senderOf(request), request.params.id, request.body as Readable);

@@ -1,5 +1,5 @@
 import { setMaxListeners } from "node:events";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { LRUCache } from "lru-cache";
 import { mapWithConcurrency } from "../concurrency.js";
 import type { LogicalEntry, LogicalListing, LogicalObject } from "../deltaglider/catalogue.js";
@@ -12,6 +12,7 @@ import type { RateLimiter } from "../rate-limit.js";
 import { createSigner } from "../signing.js";
 import { compareKeys } from "../storage/keys.js";
 import type { ObjectStore, PutBody } from "../storage/object-store.js";
+import { limitBytes } from "../transfers/streams.js";
 import { checkLimit, normalisePrefix, type ObjectQuery, type SortField, type SortOrder } from "./query.js";
 
 /** One row of a folder listing, as both front doors show it. */
@@ -60,6 +61,8 @@ export interface ObjectsServiceOptions {
   /** Called after uploads and deletes (savings figures of the bucket are stale then). */
   onChange?: (bucket: string) => void;
   limiter?: RateLimiter;
+  /** Largest upload in bytes, counted while it streams (UPLOAD_MAX_BYTES). @default 5 GiB */
+  uploadMaxBytes?: number;
 }
 
 interface Tuple {
@@ -366,10 +369,30 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
     options.onChange?.(bucket);
   }
 
+  const uploadMaxBytes = options.uploadMaxBytes ?? 5 * 1024 ** 3;
+
   async function upload(bucket: string, key: string, body: PutBody, signal?: AbortSignal): Promise<UploadResult> {
     assertVisible(bucket);
+    const size = body instanceof Uint8Array ? body.length : undefined;
+    if (size !== undefined && size > uploadMaxBytes) {
+      throw new GliderError("payload_too_large", `upload exceeds the ${uploadMaxBytes}-byte limit`, {
+        max_bytes: uploadMaxBytes,
+      });
+    }
+    // Counted as it streams: the byte after the limit fails the spool, before anything reaches storage.
+    const limited =
+      size === undefined
+        ? limitBytes(body instanceof Readable ? body : Readable.from(body as AsyncIterable<Uint8Array>), uploadMaxBytes)
+        : undefined;
     try {
-      return await deltaglider.upload(bucket, key, body, signal);
+      return await deltaglider.upload(bucket, key, limited?.body ?? body, signal);
+    } catch (error) {
+      if (limited?.exceeded()) {
+        throw new GliderError("payload_too_large", `upload exceeds the ${uploadMaxBytes}-byte limit`, {
+          max_bytes: uploadMaxBytes,
+        });
+      }
+      throw error;
     } finally {
       invalidate(bucket, key);
     }
