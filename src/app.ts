@@ -2,10 +2,12 @@ import websocket from "@fastify/websocket";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
+import { applyBrowserPolicy } from "./http/browser-policy.js";
 import { createLogger } from "./logger.js";
 import { graphqlPlugin } from "./resolvers/graphql-plugin.js";
 import { handleError } from "./rest/errors.js";
 import { restPlugin } from "./rest/index.js";
+import { ADMIN_KEY_COOKIE } from "./rest/send/admin.js";
 import { schema } from "./schema/index.js";
 import { createServices, type ServiceOverrides, type Services } from "./services/index.js";
 
@@ -27,6 +29,11 @@ function pick(source: unknown, name: string): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
 
+/** Trust the nearest `hops` proxies (what fastify does for a number; its types only take the function). */
+function trustHops(hops: number) {
+  return (_address: string, hop: number) => hop < hops;
+}
+
 /** Builds the whole HTTP app without listening, so tests can `inject` or listen on a random port. */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const logger = options.logger ?? createLogger(config.logLevel);
@@ -37,6 +44,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     forceCloseConnections: "idle",
     // Download tokens travel in the path.
     routerOptions: { maxParamLength: 4096 },
+    // TRUST_PROXY: off (X-Forwarded-For ignored), a hop count, or the proxies' addresses/CIDR ranges. request.ip is
+    // then the client address fastify resolves, for the rate limit, the audit trail and the access log alike.
+    trustProxy: typeof config.http.trustProxy === "number" ? trustHops(config.http.trustProxy) : config.http.trustProxy,
   }) as unknown as FastifyInstance;
   app.decorate("services", services);
   // The route table, recorded as routes register: tests enumerate it so no route escapes auth or openapi.yaml.
@@ -75,6 +85,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
 
   app.setErrorHandler(handleError);
+  // CORS, cookies and the origin check, the same for REST, GraphQL and WebSocket (src/http/browser-policy.ts).
+  const policy = await applyBrowserPolicy(app, { corsOrigins: config.http.corsOrigins });
+  policy.credentialCookies.add(ADMIN_KEY_COOKIE);
   await app.register(websocket);
   await app.register(restPlugin, { services });
   await app.register(graphqlPlugin, { services, schema });

@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { z } from "zod";
 
 const bool = (fallback: boolean) =>
@@ -20,6 +21,72 @@ const int = (fallback: number, min: number, max: number) =>
       return n;
     });
 
+/** Like `bool`, but undefined when unset, so the default can depend on NODE_ENV. */
+const optionalBool = () =>
+  z
+    .enum(["true", "false", "1", "0", "yes", "no"], { message: "expected true or false" })
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === "true" || v === "1" || v === "yes"));
+
+/** A comma-separated list; empty entries dropped. */
+const list = (each: z.ZodType<string>) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const items = (v ?? "")
+        .split(",")
+        .map((item) => item.trim())
+        .filter(Boolean);
+      for (const item of items) {
+        const checked = each.safeParse(item);
+        if (!checked.success) {
+          ctx.addIssue({ code: "custom", message: `${checked.error.issues[0]?.message} (entry "${item}")` });
+          return z.NEVER;
+        }
+      }
+      return items;
+    });
+
+/** `scheme://host[:port]`, as browsers send it in `Origin`. */
+const origin = z
+  .string()
+  .regex(/^https?:\/\/[^/\s?#]+$/i, { message: "expected origins such as https://ui.example.com (no path)" });
+
+/** An IPv4/IPv6 address or CIDR range. */
+const addressOrCidr = z.string().refine(
+  (value) => {
+    const [address, bits, ...rest] = value.split("/");
+    const version = isIP(address ?? "");
+    if (!version || rest.length) return false;
+    if (bits === undefined) return true;
+    const n = Number(bits);
+    return /^\d+$/.test(bits) && n >= 0 && n <= (version === 4 ? 32 : 128);
+  },
+  { message: "expected a hop count or a comma-separated list of addresses/CIDR ranges" },
+);
+
+/** TRUST_PROXY: off (default), a hop count, or the proxies' addresses/CIDR ranges. */
+const trustProxy = z
+  .string()
+  .optional()
+  .transform((v, ctx): number | string[] | false => {
+    const value = (v ?? "").trim();
+    if (value === "" || value === "false" || value === "0") return false;
+    if (/^\d+$/.test(value)) {
+      const hops = Number(value);
+      if (hops > 0 && hops <= 32) return hops;
+      ctx.addIssue({ code: "custom", message: "expected a hop count from 1 to 32" });
+      return z.NEVER;
+    }
+    const parsed = list(addressOrCidr).safeParse(value);
+    if (!parsed.success) {
+      ctx.addIssue({ code: "custom", message: parsed.error.issues[0]?.message ?? "invalid" });
+      return z.NEVER;
+    }
+    return parsed.data;
+  });
+
 /**
  * Bucket holding Send's own records (transfers, tokens, audit) and payloads, in the configured backend. Bucket
  * listings must hide it (`config.send.systemBucket`).
@@ -37,7 +104,7 @@ const envSchema = z.object({
   S3_ENDPOINT: z.string().url({ message: "expected a URL such as http://127.0.0.1:9000" }).optional(),
   S3_REGION: z.string().min(1).default("us-east-1"),
   S3_FORCE_PATH_STYLE: bool(false),
-  GRAPHIQL: bool(true),
+  GRAPHIQL: optionalBool(),
   SHUTDOWN_TIMEOUT_MS: int(8000, 100, 60_000),
   DG_MAX_RATIO: z
     .string()
@@ -55,7 +122,7 @@ const envSchema = z.object({
   ENCODE_THREADS: int(0, 0, 256),
   HEAD_CONCURRENCY: int(16, 1, 256),
   DOWNLOAD_WINDOW_BUDGET_MB: int(64, 8, 1_048_576),
-  SEED_DEMO: bool(true),
+  SEED_DEMO: optionalBool(),
   SAVINGS_MAX_CONCURRENT_BUCKETS: int(2, 1, 64),
   SAVINGS_CACHE_TTL_MS: int(900_000, 1_000, 604_800_000),
   SAVINGS_HEAD_CONCURRENCY: int(16, 1, 256),
@@ -83,6 +150,12 @@ const envSchema = z.object({
     .string()
     .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: "expected an S3 bucket name (3-63 of a-z, 0-9, '.', '-')" })
     .default(DEFAULT_SYSTEM_BUCKET),
+  GRAPHQL_INTROSPECTION: optionalBool(),
+  GRAPHQL_JIT: bool(true),
+  /** Alias of SEED_DEMO. */
+  DEMO_SEED: optionalBool(),
+  CORS_ORIGINS: list(origin),
+  TRUST_PROXY: trustProxy,
 });
 
 export interface Config {
@@ -103,10 +176,11 @@ export interface Config {
   /** Object listings per second per client IP (REST and GraphQL); 0 disables the limit. @default 10 */
   objectsRateLimit: number;
   /** Per-operation limits against abusive GraphQL documents. */
-  graphql: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number };
+  graphql: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number; jit: boolean };
   send: SendConfig;
   /** Deadlines, size limits and readiness for storage faults (see README "Limits and deadlines"). */
   limits: LimitsConfig;
+  http: HttpConfig;
 }
 
 /** Deadlines and size limits that keep a slow or broken store from hanging requests or filling disks. */
@@ -121,6 +195,19 @@ export interface LimitsConfig {
   readyFreshMs: number;
   /** Deadline of `/ready`'s own storage probe. @default 3000 */
   readyProbeTimeoutMs: number;
+}
+
+/** What browsers and proxies see of both front doors (REST and GraphQL). */
+export interface HttpConfig {
+  /** Origins (scheme://host:port) allowed cross-origin, with credentials. Empty: same-origin only. @default [] */
+  corsOrigins: string[];
+  /** Schema introspection on GraphQL. @default true, false when NODE_ENV=production */
+  introspection: boolean;
+  /**
+   * fastify `trustProxy`: false ignores X-Forwarded-For; a hop count or the proxies' addresses/CIDR ranges take the
+   * client address from it (rate limit, audit, access log). @default false
+   */
+  trustProxy: false | number | string[];
 }
 
 /** DeltaGlider browsing and writing. */
@@ -197,7 +284,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
     storage,
-    graphiql: e.GRAPHIQL && e.NODE_ENV !== "production",
+    // Production: GraphiQL off (not even GRAPHIQL=true turns it on), introspection and the demo seed off unless asked.
+    graphiql: (e.GRAPHIQL ?? true) && e.NODE_ENV !== "production",
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     downloadTokenSecret: e.DOWNLOAD_TOKEN_SECRET,
     objectsRateLimit: e.OBJECTS_RATE_LIMIT,
@@ -206,6 +294,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxAliases: e.GRAPHQL_MAX_ALIASES,
       maxCost: e.GRAPHQL_MAX_COST,
       maxTokens: e.GRAPHQL_MAX_TOKENS,
+      jit: e.GRAPHQL_JIT,
     },
     deltaglider: {
       maxRatio: e.DG_MAX_RATIO,
@@ -213,7 +302,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       encodeThreads: e.ENCODE_THREADS,
       headConcurrency: e.HEAD_CONCURRENCY,
       windowBudgetBytes: e.DOWNLOAD_WINDOW_BUDGET_MB * 1024 * 1024,
-      seedDemo: e.SEED_DEMO,
+      seedDemo: e.SEED_DEMO ?? e.DEMO_SEED ?? e.NODE_ENV !== "production",
     },
     savings: {
       maxConcurrentBuckets: e.SAVINGS_MAX_CONCURRENT_BUCKETS,
@@ -236,6 +325,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       storageIdleTimeoutMs: e.STORAGE_IDLE_TIMEOUT_MS,
       readyFreshMs: e.READY_FRESH_MS,
       readyProbeTimeoutMs: e.READY_PROBE_TIMEOUT_MS,
+    },
+    http: {
+      corsOrigins: e.CORS_ORIGINS.map((o) => new URL(o).origin),
+      introspection: e.GRAPHQL_INTROSPECTION ?? e.NODE_ENV !== "production",
+      trustProxy: e.TRUST_PROXY,
     },
   };
 }

@@ -102,6 +102,7 @@ export type JobState =
   | 'CANCELLED'
   | 'DONE'
   | 'FAILED'
+  | 'IDLE'
   | 'RUNNING';
 
 export type Mutation = {
@@ -287,7 +288,7 @@ export type SavingsJob = {
   taskId: Scalars['String']['output'];
 };
 
-/** Live progress of a bucket's savings scan; the last event of a job is DONE, FAILED or CANCELLED */
+/** Live progress of a bucket's savings scan. A subscription first gets the bucket's current state (the running job, or IDLE with the last result), then progress, then one DONE, FAILED or CANCELLED */
 export type SavingsProgress = {
   __typename?: 'SavingsProgress';
   bucket: Scalars['String']['output'];

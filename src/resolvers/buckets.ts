@@ -23,6 +23,5 @@ export async function startSavings(bucket: string, ctx: GraphQLContext) {
 }
 
 export function watchSavings(bucket: string, ctx: GraphQLContext) {
-  ctx.services.objects.assertVisible(bucket);
-  return ctx.services.savings.watch(bucket, ctx.signal);
+  return ctx.services.savings.follow(bucket, ctx.signal);
 }

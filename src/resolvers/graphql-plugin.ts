@@ -3,8 +3,10 @@ import { costLimitPlugin } from "@escape.tech/graphql-armor-cost-limit";
 import { maxAliasesPlugin } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthPlugin } from "@escape.tech/graphql-armor-max-depth";
 import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
+import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
+import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { GraphQLSchema } from "graphql";
+import { type ExecutionArgs, type GraphQLSchema, getOperationAST } from "graphql";
 import { makeHandler } from "graphql-ws/use/@fastify/websocket";
 import { createYoga } from "graphql-yoga";
 import { clientSignal } from "../http/client-signal.js";
@@ -16,6 +18,10 @@ import { maskError } from "./errors.js";
 interface ServerContext {
   req: FastifyRequest;
   reply: FastifyReply;
+}
+
+function isSubscription(args: ExecutionArgs): boolean {
+  return getOperationAST(args.document, args.operationName)?.operation === "subscription";
 }
 
 /** Mounts graphql-yoga (HTTP, SSE, GraphiQL) and graphql-ws (WebSocket) on one path, sharing schema and context. */
@@ -30,7 +36,11 @@ export async function graphqlPlugin(
     schema,
     graphqlEndpoint: path,
     graphiql: services.config.graphiql ? { subscriptionsProtocol: "WS" } : false,
+    // GraphiQL's page and assets come from this package (bundled), never from a CDN: it works air-gapped.
+    renderGraphiQL,
     landingPage: false,
+    // CORS is the app's one policy (src/http/browser-policy.ts), not yoga's permissive default.
+    cors: false,
     logging: {
       debug: (...args) => app.log.debug(args),
       info: (...args) => app.log.info(args),
@@ -39,7 +49,11 @@ export async function graphqlPlugin(
     },
     maskedErrors: { maskError },
     plugins: [
-      useGraphQlJit(),
+      ...(services.config.http.introspection ? [] : [useDisableIntrospection()]),
+      // graphql-jit compiles queries and mutations (about half the CPU of a 200-row page); subscriptions run on
+      // graphql-js, because graphql-jit's compiled subscribe ignores inline arguments and variables not named as the
+      // argument. test/schema/jit-differential.test.ts compares a corpus of operations with and without JIT.
+      ...(services.config.graphql.jit ? [useGraphQlJit({}, { enableIf: (args) => !isSubscription(args) })] : []),
       maxDepthPlugin({ n: limits.maxDepth, flattenFragments: true }),
       maxAliasesPlugin({ n: limits.maxAliases }),
       costLimitPlugin({ maxCost: limits.maxCost }),
@@ -116,5 +130,4 @@ export async function graphqlPlugin(
     "multipart/form-data",
   );
   app.route({ url: path, method: "POST", handler, onRequest: postMediaTypes });
-  app.route({ url: path, method: "OPTIONS", handler });
 }

@@ -3,7 +3,7 @@ import type { JobState, SavingsProgress as Progress } from "../services/savings/
 import { builder } from "./builder.js";
 
 const JobStateEnum = builder.enumType("JobState", {
-  values: ["RUNNING", "DONE", "FAILED", "CANCELLED"] as const satisfies readonly JobState[],
+  values: ["IDLE", "RUNNING", "DONE", "FAILED", "CANCELLED"] as const satisfies readonly JobState[],
 });
 
 const SavingsJob = builder.objectRef<{ taskId: string; bucket: string; state: JobState }>("SavingsJob").implement({
@@ -15,7 +15,8 @@ const SavingsJob = builder.objectRef<{ taskId: string; bucket: string; state: Jo
 });
 
 const SavingsProgress = builder.objectRef<Progress>("SavingsProgress").implement({
-  description: "Live progress of a bucket's savings scan; the last event of a job is DONE, FAILED or CANCELLED",
+  description:
+    "Live progress of a bucket's savings scan. A subscription first gets the bucket's current state (the running job, or IDLE with the last result), then progress, then one DONE, FAILED or CANCELLED",
   fields: (t) => ({
     taskId: t.exposeString("taskId"),
     bucket: t.exposeString("bucket"),
@@ -39,7 +40,8 @@ builder.mutationField("computeSavings", (t) =>
   }),
 );
 
-// Subscription#savingsProgress: the current state first, then progress, then one terminal event.
+// Subscription#savingsProgress: the current state first (the running job, or IDLE with the last result), then the
+// progress of the running or next job, then its one terminal event. Unknown and hidden buckets: bucket_not_found.
 builder.subscriptionField("savingsProgress", (t) =>
   t.field({
     type: SavingsProgress,

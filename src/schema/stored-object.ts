@@ -25,7 +25,7 @@ export const ObjectSort = builder.enumType("ObjectSort", {
 export const StoredObject = builder.node(builder.objectRef<StoredObjectShape>("StoredObject"), {
   description: "A logical object: what users see, whether stored as a delta or directly",
   id: { resolve: (object) => objectId(object) },
-  loadOne: (id, ctx) => {
+  loadWithoutCache: (id, ctx) => {
     const { bucket, key } = parseObjectId(id);
     return findObject(bucket, key, ctx);
   },

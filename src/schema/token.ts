@@ -11,7 +11,7 @@ export const Token = builder.node(builder.objectRef<TokenView>("Token"), {
   description: "A sender token (admin only); its secret is shown once, at creation",
   authScopes: { admin: true },
   id: { resolve: (t) => t.id },
-  loadOne: (id, ctx) => findToken(id, ctx),
+  loadWithoutCache: (id, ctx) => findToken(id, ctx),
   fields: (t) => ({
     tokenId: t.exposeString("id"),
     label: t.exposeString("label"),

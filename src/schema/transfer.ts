@@ -19,7 +19,7 @@ const PayloadMode = builder.enumType("PayloadMode", { values: ["presigned", "byt
 export const Transfer = builder.node(builder.objectRef<TransferView>("Transfer"), {
   description: "A client-encrypted Send transfer; Glider stores opaque bytes and never sees keys",
   id: { resolve: (t) => t.id },
-  loadOne: (id, ctx) => transferStatus(id, ctx),
+  loadWithoutCache: (id, ctx) => transferStatus(id, ctx),
   fields: (t) => ({
     transferId: t.exposeString("id"),
     status: t.field({ type: TransferStatus, resolve: (v) => v.status }),

@@ -55,6 +55,17 @@ export async function adminRoutes(app: FastifyInstance, { services }: { services
     token: tokenJson(await services.tokens.revoke(request.params.id)),
   }));
 
+  // A browser session for the admin UI: the key (checked by the hook above, from the header) becomes an HttpOnly,
+  // SameSite=Strict cookie; the browser policy then demands a same-origin Origin on state-changing requests.
+  app.post("/session", async (request, reply) => {
+    app.browserPolicy.setCredentialCookie(request, reply, ADMIN_KEY_COOKIE, adminKeyOf(request) ?? "");
+    return reply.status(204).send();
+  });
+  app.delete("/session", async (request, reply) => {
+    app.browserPolicy.clearCredentialCookie(request, reply, ADMIN_KEY_COOKIE);
+    return reply.status(204).send();
+  });
+
   app.get("/stats/overview", async () => statsJson(await services.transfers.stats()));
 
   app.get<{ Params: { id: string } }>("/audit/transfers/id/:id/all", { schema: schemas.auditAll }, async (request) => ({

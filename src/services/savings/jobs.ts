@@ -63,6 +63,12 @@ export interface SavingsService {
    * exactly one terminal event. Ends after the terminal event, when `signal` aborts, or when the reader returns.
    */
   watch(bucket: string, signal?: AbortSignal): AsyncIterable<SavingsProgress>;
+  /**
+   * What a subscriber sees (GraphQL `savingsProgress`): the running job's progress first, or, while no job runs, one
+   * IDLE event with the last result (zeros when none is cached); then the progress of the running or next job and its
+   * one terminal event. Rejects with `bucket_not_found` for a missing or hidden bucket.
+   */
+  follow(bucket: string, signal?: AbortSignal): Promise<AsyncIterable<SavingsProgress>>;
   /** Cancels the bucket's queued or running job (it ends CANCELLED); false when none was running. */
   cancel(bucket: string): boolean;
   /** Drops cached figures (uploads and deletes call this); a scan running meanwhile is not cached when it ends. */
@@ -306,11 +312,11 @@ export function createSavingsService(deps: SavingsDeps, options: SavingsOptions 
    * (GraphQL `complete`, a closed SSE stream) would hold the subscription until the job ends. Closing the mailbox
    * first ends the pending `next()` at once.
    */
-  function watch(bucket: string, signal?: AbortSignal): AsyncIterable<SavingsProgress> {
+  function watch(bucket: string, signal?: AbortSignal, idle = false): AsyncIterable<SavingsProgress> {
     return {
       [Symbol.asyncIterator]() {
         const mailbox = createMailbox();
-        const events = stream(bucket, mailbox, signal);
+        const events = stream(bucket, mailbox, signal, idle);
         const iterator: AsyncIterableIterator<SavingsProgress> = {
           next: () => events.next(),
           return: (value?: unknown) => {
@@ -328,7 +334,36 @@ export function createSavingsService(deps: SavingsDeps, options: SavingsOptions 
     };
   }
 
-  async function* stream(bucket: string, mailbox: Mailbox, signal?: AbortSignal): AsyncGenerator<SavingsProgress> {
+  async function follow(bucket: string, signal?: AbortSignal): Promise<AsyncIterable<SavingsProgress>> {
+    if (hidden.has(bucket) || !(await store.bucketExists(bucket, signal))) {
+      throw new GliderError("bucket_not_found", `bucket "${bucket}" does not exist`, { bucket });
+    }
+    return watch(bucket, signal, true);
+  }
+
+  /** The IDLE event: no job runs; the last cached result, or zeros. */
+  function idleSnapshot(bucket: string, last: Job | undefined): SavingsProgress {
+    const figures = cache.get(bucket);
+    const event: SavingsProgress = {
+      taskId: last?.taskId ?? "",
+      bucket,
+      state: "IDLE",
+      scannedObjects: figures?.objectCount ?? 0,
+      objectCount: figures?.objectCount ?? 0,
+      originalBytes: figures?.originalBytes ?? 0,
+      storedBytes: figures?.storedBytes ?? 0,
+      savingsPct: figures?.savingsPct ?? 0,
+    };
+    if (figures) event.computedAt = figures.computedAt;
+    return event;
+  }
+
+  async function* stream(
+    bucket: string,
+    mailbox: Mailbox,
+    signal: AbortSignal | undefined,
+    idle: boolean,
+  ): AsyncGenerator<SavingsProgress> {
     if (signal?.aborted) return;
     const subscription = pubsub.subscribe(TOPIC, bucket);
     watchers.add(mailbox);
@@ -343,7 +378,13 @@ export function createSavingsService(deps: SavingsDeps, options: SavingsOptions 
       const current = jobs.get(bucket);
       let following = current?.taskId;
       let scanned = 0;
-      if (current) {
+      /** In IDLE mode, the finished job whose result the IDLE event reported: none of its events may follow. */
+      let finished: string | undefined;
+      if (idle && (!current || isTerminal(current.state))) {
+        yield idleSnapshot(bucket, current);
+        finished = current?.taskId;
+        following = undefined;
+      } else if (current) {
         const first = snapshot(current);
         scanned = first.scannedObjects;
         yield first;
@@ -353,6 +394,7 @@ export function createSavingsService(deps: SavingsDeps, options: SavingsOptions 
       for (;;) {
         const event = await mailbox.take();
         if (!event) return;
+        if (event.taskId === finished) continue;
         following ??= event.taskId;
         if (event.taskId !== following) continue;
         if (!isTerminal(event.state) && event.scannedObjects < scanned) continue;
@@ -396,7 +438,7 @@ export function createSavingsService(deps: SavingsDeps, options: SavingsOptions 
     for (const mailbox of watchers) mailbox.end();
   }
 
-  return { start, status, watch, cancel, invalidate, close };
+  return { start, status, watch: (bucket, signal) => watch(bucket, signal), follow, cancel, invalidate, close };
 }
 
 type Mailbox = ReturnType<typeof createMailbox>;

@@ -1,11 +1,12 @@
 /**
  * What a savings job reports. A queued job (waiting for a free scan slot) is reported as RUNNING with no progress;
- * every job ends in exactly one of the three terminal states.
+ * every job ends in exactly one of the three terminal states. IDLE is no job's state: it is the first event of a
+ * subscription while no job runs, carrying the bucket's last result (or zeros when it has none).
  */
-export type JobState = "RUNNING" | "DONE" | "FAILED" | "CANCELLED";
+export type JobState = "IDLE" | "RUNNING" | "DONE" | "FAILED" | "CANCELLED";
 
 export function isTerminal(state: JobState): boolean {
-  return state !== "RUNNING";
+  return state === "DONE" || state === "FAILED" || state === "CANCELLED";
 }
 
 /** One event of a job: its running totals while RUNNING, the final figures when DONE. */
