@@ -10,6 +10,7 @@ import { GliderError } from "../errors.js";
 import type { LeasedChunk } from "../leased-chunks.js";
 import type { RateLimiter } from "../rate-limit.js";
 import { createSigner } from "../signing.js";
+import { createSingleFlightCache } from "../single-flight.js";
 import { compareKeys } from "../storage/keys.js";
 import type { ObjectStore, PutBody } from "../storage/object-store.js";
 import { limitBytes } from "../transfers/streams.js";
@@ -63,6 +64,8 @@ export interface ObjectsServiceOptions {
   limiter?: RateLimiter;
   /** Largest upload in bytes, counted while it streams (UPLOAD_MAX_BYTES). @default 5 GiB */
   uploadMaxBytes?: number;
+  /** Clock (ms) of the listing and bucket caches; tests move it instead of sleeping. @default performance.now */
+  now?: () => number;
 }
 
 interface Tuple {
@@ -127,15 +130,17 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
   const cursors = createSigner(options.secret, "cursor");
   const timeoutMs = options.timeoutMs ?? 60_000;
   const headConcurrency = options.headConcurrency ?? 16;
-  const listings = new LRUCache<string, LogicalListing>({
+  // Single-flight: when a listing expires under load, one LIST refreshes it and everyone else keeps the old one.
+  const listings = createSingleFlightCache<LogicalListing>({
     max: options.listCache?.max ?? 100,
-    ttl: options.listCache?.ttlMs ?? 30_000,
+    ttlMs: options.listCache?.ttlMs ?? 30_000,
+    now: options.now,
   });
   const metas = new LRUCache<string, { etag: string; object: LogicalObject }>({
     max: options.metaCache?.max ?? 5000,
     ttl: options.metaCache?.ttlMs ?? 300_000,
+    ...(options.now ? { perf: { now: options.now }, ttlResolution: 0 } : {}),
   });
-  const inFlight = new Map<string, Promise<LogicalListing>>();
 
   /** RFC-DG-UI-0002: list and metadata calls give up after 60 s with `timeout`. */
   async function withTimeout<T>(signal: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -165,19 +170,13 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
   }
 
   async function folder(bucket: string, prefix: string, signal: AbortSignal): Promise<LogicalListing> {
-    const id = `${bucket}\0${prefix}`;
-    const cached = listings.get(id);
-    if (cached) return cached;
-    let loading = inFlight.get(id);
-    if (!loading) {
-      loading = deltaglider.list(bucket, prefix, signal).then((listing) => {
-        listings.set(id, listing);
-        return listing;
-      });
-      inFlight.set(id, loading);
-      loading.finally(() => inFlight.delete(id)).catch(() => undefined);
-    }
-    return loading;
+    // The LIST belongs to no caller (an aborted first caller must not fail the others): it has its own deadline.
+    const listing = await listings.get(
+      `${bucket}\0${prefix}`,
+      () => deltaglider.list(bucket, prefix, AbortSignal.timeout(timeoutMs)),
+      signal,
+    );
+    return listing as LogicalListing;
   }
 
   /** HEADs in flight, so concurrent listings of one folder (aliases, parallel requests) read each object once. */
@@ -317,14 +316,23 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
     });
   }
 
-  /** Whether a visible bucket exists; positive answers are cached like listings (buckets are not deleted here). */
-  const knownBuckets = new LRUCache<string, true>({ max: 1000, ttl: options.listCache?.ttlMs ?? 30_000 });
+  /**
+   * Whether a visible bucket exists; positive answers are cached like listings (buckets are not deleted here), and
+   * one HeadBucket answers every request that asks while it runs (no stampede when the entry expires).
+   */
+  const knownBuckets = createSingleFlightCache<true>({
+    max: 1000,
+    ttlMs: options.listCache?.ttlMs ?? 30_000,
+    now: options.now,
+  });
   async function bucketExists(bucket: string, signal?: AbortSignal): Promise<boolean> {
     if (options.hiddenBuckets.includes(bucket)) return false;
-    if (knownBuckets.get(bucket)) return true;
-    const exists = await store.bucketExists(bucket, signal);
-    if (exists) knownBuckets.set(bucket, true);
-    return exists;
+    const known = await knownBuckets.get(
+      bucket,
+      async () => ((await store.bucketExists(bucket, AbortSignal.timeout(timeoutMs))) ? true : undefined),
+      signal,
+    );
+    return known === true;
   }
 
   async function metadata(bucket: string, key: string, signal?: AbortSignal): Promise<ObjectDetails> {
@@ -361,7 +369,7 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
   }
 
   function invalidate(bucket: string, key?: string) {
-    for (const id of listings.keys()) if (id.startsWith(`${bucket}\0`)) listings.delete(id);
+    listings.deleteWhere((id) => id.startsWith(`${bucket}\0`));
     if (key) {
       metas.delete(`${bucket}\0${key}`);
       metas.delete(`${bucket}\0${key}${DELTA_SUFFIX}`);

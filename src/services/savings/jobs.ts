@@ -286,16 +286,28 @@ export function createSavingsService(deps: SavingsDeps, options: SavingsOptions 
 
   const ref = (job: Job): SavingsJobRef => ({ taskId: job.taskId, bucket: job.bucket, state: job.state });
 
+  /** Starts whose bucket check is running: concurrent starts of one bucket share one HeadBucket. */
+  const starting = new Map<string, Promise<SavingsJobRef>>();
+
   async function start(bucket: string): Promise<SavingsJobRef> {
     assertOpen();
     const joined = runningJob(bucket);
     if (joined) return ref(joined);
-    if (hidden.has(bucket) || !(await store.bucketExists(bucket))) {
-      throw new GliderError("bucket_not_found", `bucket "${bucket}" does not exist`, { bucket });
+    let pending = starting.get(bucket);
+    if (!pending) {
+      pending = (async () => {
+        if (hidden.has(bucket) || !(await store.bucketExists(bucket))) {
+          throw new GliderError("bucket_not_found", `bucket "${bucket}" does not exist`, { bucket });
+        }
+        // close() may have run while we checked the bucket.
+        assertOpen();
+        return ref(runningJob(bucket) ?? create(bucket));
+      })();
+      const started = pending;
+      starting.set(bucket, started);
+      started.finally(() => starting.delete(bucket)).catch(() => undefined);
     }
-    // Another start may have won the race while we checked the bucket.
-    assertOpen();
-    return ref(runningJob(bucket) ?? create(bucket));
+    return pending;
   }
 
   function status(bucket: string): SavingsStatus {
