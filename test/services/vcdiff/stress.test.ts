@@ -40,7 +40,9 @@ describe("differential stress: Glider encodes, xdelta3 -d decodes", () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it(`${PAIRS} archive pairs from a fresh seed decode byte for byte with xdelta3`, { timeout: Math.max(900_000, PAIRS * 2000) }, async () => {
+  it(`${PAIRS} archive pairs from a fresh seed decode byte for byte with xdelta3`, {
+    timeout: Math.max(900_000, PAIRS * 2000),
+  }, async () => {
     console.log(`stress: STRESS_SEED=${SEED} STRESS_PAIRS=${PAIRS}`);
     expect(hasXdelta3, "xdelta3 must be installed (apt-get install xdelta3)").toBe(true);
     const failures: string[] = [];
