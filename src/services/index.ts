@@ -58,6 +58,7 @@ export function createServices(config: Config, logger: Logger, overrides: Servic
     encodeThreads: config.deltaglider.encodeThreads || undefined,
     headConcurrency: config.deltaglider.headConcurrency,
     windowBudgetBytes: config.deltaglider.windowBudgetBytes,
+    logger: logger.child({ component: "deltaglider" }),
   });
   const secret = config.downloadTokenSecret ?? randomSecret();
   if (!config.downloadTokenSecret) {

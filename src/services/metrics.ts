@@ -37,6 +37,11 @@ export function createMetrics() {
       help: "Bytes of original files rebuilt from deltas",
       registers: [registry],
     }),
+    encoderFallbacks: new Counter({
+      name: "glider_encoder_fallbacks_total",
+      help: "Uploads stored as direct files because their delta failed its proof (an encoder bug: see the error log)",
+      registers: [registry],
+    }),
     jobs: new Gauge({
       name: "glider_jobs",
       help: "Background jobs by kind and state",

@@ -1,7 +1,7 @@
 import { createReadStream, createWriteStream } from "node:fs";
 import { open, readFile, stat } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
-import { bufferSource, encodeVcdiff, openVcdiff } from "../vcdiff/index.js";
+import { bufferSource, EncoderInvariantError, encodeVcdiff, isVcdiffError, openVcdiff } from "../vcdiff/index.js";
 import { finalSize, readGrowingFile } from "./growing-file.js";
 
 /** One delta to build off the main thread: encode the target file against the source, then prove it decodes. */
@@ -22,6 +22,21 @@ export interface EncodeResult {
   /** Milliseconds spent encoding and verifying. */
   encodeMs: number;
   verifyMs: number;
+  /**
+   * Set when the encoder broke one of its invariants or the delta failed its proof (it does not decode, or does not
+   * rebuild the upload): the delta file must not be stored. The caller stores the upload whole instead.
+   */
+  proofFailure?: string;
+}
+
+/** The delta does not rebuild the upload. */
+export class ProofError extends Error {
+  override readonly name = "ProofError";
+}
+
+/** An encoder bug or a delta its own decoder refuses, as opposed to an I/O failure or an aborted upload. */
+function isProofFailure(error: unknown): error is Error {
+  return error instanceof EncoderInvariantError || error instanceof ProofError || isVcdiffError(error);
 }
 
 export default async function encodeTask(task: EncodeTask): Promise<EncodeResult> {
@@ -30,21 +45,29 @@ export default async function encodeTask(task: EncodeTask): Promise<EncodeResult
   const target = task.growing
     ? readGrowingFile(task.targetPath, task.growing)
     : createReadStream(task.targetPath, { highWaterMark: 1024 * 1024 });
-  await pipeline(
-    encodeVcdiff(source, target, {
-      appHeader: task.appHeader,
-      checksum: true,
-    }),
-    createWriteStream(task.deltaPath),
-  );
-  const encoded = performance.now();
-  const expectedSize = task.growing ? finalSize(task.growing) : task.expectedSize;
-  if (expectedSize === undefined) throw new Error("the target's size is unknown");
-  await verifyRebuilds({ ...task, expectedSize }, source);
+  let encoded = started;
+  let proofFailure: string | undefined;
+  try {
+    await pipeline(
+      encodeVcdiff(source, target, {
+        appHeader: task.appHeader,
+        checksum: true,
+      }),
+      createWriteStream(task.deltaPath),
+    );
+    encoded = performance.now();
+    const expectedSize = task.growing ? finalSize(task.growing) : task.expectedSize;
+    if (expectedSize === undefined) throw new Error("the target's size is unknown");
+    await verifyRebuilds({ ...task, expectedSize }, source);
+  } catch (error) {
+    if (!isProofFailure(error)) throw error;
+    proofFailure = error.message;
+  }
   return {
     deltaSize: (await stat(task.deltaPath)).size,
     encodeMs: encoded - started,
     verifyMs: performance.now() - encoded,
+    ...(proofFailure === undefined ? {} : { proofFailure }),
   };
 }
 
@@ -75,14 +98,14 @@ export async function verifyRebuilds(
       if (expected.length < chunk.length) expected = Buffer.allocUnsafeSlow(chunk.length);
       const { bytesRead } = await target.read(expected, 0, chunk.length, offset);
       if (bytesRead !== chunk.length || !expected.subarray(0, chunk.length).equals(chunk)) {
-        throw new Error(
+        throw new ProofError(
           `encoded delta does not rebuild the upload (differs within bytes ${offset}–${offset + chunk.length})`,
         );
       }
       offset += chunk.length;
     }
     if (offset !== task.expectedSize) {
-      throw new Error(`encoded delta rebuilds ${offset} bytes, the upload has ${task.expectedSize}`);
+      throw new ProofError(`encoded delta rebuilds ${offset} bytes, the upload has ${task.expectedSize}`);
     }
   } finally {
     await target.close();

@@ -2,10 +2,10 @@ import type { Metrics } from "../metrics.js";
 import type { ObjectStore } from "../storage/object-store.js";
 import { createCatalogue } from "./catalogue.js";
 import { createDeleter } from "./delete.js";
-import { createEncodePool } from "./encode-pool.js";
+import { createEncodePool, type EncodePool } from "./encode-pool.js";
 import { createReconstructor } from "./reconstruct.js";
 import { createReferenceCache } from "./reference-cache.js";
-import { createUploader } from "./upload.js";
+import { createUploader, type ErrorLog } from "./upload.js";
 
 export interface DeltaGliderOptions {
   referenceCacheBytes?: number;
@@ -15,17 +15,26 @@ export interface DeltaGliderOptions {
   /** Decoded-window bytes all downloads may hold at once. @default 64 MiB */
   windowBudgetBytes?: number;
   tmpDir?: string;
+  /** An encode pool to use instead of a new one (tests force encoder failures through it); closed with the rest. */
+  encodePool?: EncodePool;
+  /** Reports uploads stored whole because their delta failed its proof. */
+  logger?: ErrorLog;
 }
 
 /** DeltaGlider semantics over any ObjectStore: catalogue, reconstruction, upload, delete. */
 export function createDeltaGlider(store: ObjectStore, metrics: Metrics, options: DeltaGliderOptions = {}) {
   const catalogue = createCatalogue(store, { headConcurrency: options.headConcurrency });
   const references = createReferenceCache(store, { maxBytes: options.referenceCacheBytes, tmpDir: options.tmpDir });
-  const pool = createEncodePool({ threads: options.encodeThreads });
+  const pool = options.encodePool ?? createEncodePool({ threads: options.encodeThreads });
   const reconstructor = createReconstructor(store, catalogue, references, metrics, {
     windowBudgetBytes: options.windowBudgetBytes,
   });
-  const uploader = createUploader(store, references, pool, { maxRatio: options.maxRatio, tmpDir: options.tmpDir });
+  const uploader = createUploader(store, references, pool, {
+    maxRatio: options.maxRatio,
+    tmpDir: options.tmpDir,
+    logger: options.logger,
+    onEncoderFallback: () => metrics.encoderFallbacks.inc(),
+  });
   const deleter = createDeleter(store);
   return {
     catalogue,

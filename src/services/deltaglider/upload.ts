@@ -37,11 +37,20 @@ export interface UploadResult {
   ratio?: number;
 }
 
+/** The part of a pino logger the uploader uses. */
+export interface ErrorLog {
+  error(fields: Record<string, unknown>, message: string): void;
+}
+
 export interface UploaderOptions {
   /** Store a direct file when delta/file is above this (the documented DG_MAX_RATIO guard). @default 0.5 */
   maxRatio?: number;
   tmpDir?: string;
   now?: () => Date;
+  /** Where an encode that failed its proof is reported (error level). */
+  logger?: ErrorLog;
+  /** Called once per upload stored whole because its delta failed its proof (glider_encoder_fallbacks_total). */
+  onEncoderFallback?: () => void;
 }
 
 interface Spooled {
@@ -191,7 +200,34 @@ export function createUploader(
       },
       signal,
     );
-    return { deltaPath, deltaSize: result.deltaSize };
+    return { deltaPath, deltaSize: result.deltaSize, proofFailure: result.proofFailure };
+  }
+
+  /**
+   * The encoder broke an invariant or its delta failed the proof: a bug, never the uploader's fault. The upload is
+   * stored whole (DeltaGlider reads direct files too), reported at error level and counted, and never a bad delta.
+   */
+  async function storeAfterFailedProof(
+    bucket: string,
+    key: string,
+    file: Spooled,
+    failure: { reason: string; deltaSize: number; referenceKey: string; referenceSize: number },
+    signal?: AbortSignal,
+  ): Promise<UploadResult> {
+    options.logger?.error(
+      {
+        bucket,
+        key,
+        deltaSpace: deltaSpaceOf(key),
+        fileSize: file.size,
+        referenceSize: failure.referenceSize,
+        deltaSize: failure.deltaSize,
+        reason: failure.reason,
+      },
+      "delta encode failed its proof; stored the upload as a direct file",
+    );
+    options.onEncoderFallback?.();
+    return await putDirect(bucket, key, file, signal);
   }
 
   async function upload(bucket: string, key: string, body: PutBody, signal?: AbortSignal): Promise<UploadResult> {
@@ -260,13 +296,24 @@ export function createUploader(
     try {
       if (raw.magic) reference = await references.acquire(bucket, referenceKey, refSha, "decompressed", signal);
       const target = raw.magic ? await compressedTarget(file, work) : undefined;
-      const { deltaPath, deltaSize } = await encodeAgainst(
+      const { deltaPath, deltaSize, proofFailure } = await encodeAgainst(
         reference,
         target?.file ?? file,
         work,
         `${name}/${target?.letter ?? ""}/${REFERENCE_NAME}/${raw.magic ?? ""}`,
         signal,
       );
+      if (proofFailure !== undefined) {
+        // A reference this upload just created would be left without a delta (§3.8): take it back first.
+        if (storedAs === "reference") await store.deleteObject(bucket, referenceKey, signal);
+        return await storeAfterFailedProof(
+          bucket,
+          key,
+          file,
+          { reason: proofFailure, deltaSize, referenceKey, referenceSize: reference.size },
+          signal,
+        );
+      }
       return await storeEncoded(bucket, key, file, deltaPath, deltaSize, referenceKey, refSha, storedAs, signal);
     } finally {
       reference.release();
@@ -368,7 +415,16 @@ export function createUploader(
         await encoding.catch(() => undefined);
         throw error;
       }
-      const { deltaSize } = await encoding;
+      const { deltaSize, proofFailure } = await encoding;
+      if (proofFailure !== undefined) {
+        return await storeAfterFailedProof(
+          bucket,
+          key,
+          file,
+          { reason: proofFailure, deltaSize, referenceKey, referenceSize: reference.size },
+          signal,
+        );
+      }
       return await storeEncoded(bucket, key, file, deltaPath, deltaSize, referenceKey, refSha, "delta", signal);
     } finally {
       reference.release();

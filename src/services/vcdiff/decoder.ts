@@ -15,7 +15,6 @@ import {
   type WindowHeader,
 } from "./header.js";
 import { XzSectionDecoder } from "./lzma2.js";
-import { MAX_VARINT } from "./varint.js";
 
 /**
  * Random access to the reference a delta was made against. `read` must return exactly `length` bytes. The decoder
@@ -43,6 +42,11 @@ export interface DecodeOptions {
   verifyChecksum?: boolean;
   /** Largest LZMA2 dictionary accepted in secondary sections. */
   maxDictSize?: number;
+  /**
+   * Decode VCD_TARGET windows (RFC 3284 allows them; xdelta3 3.0.11 refuses them as "not implemented", and never
+   * writes them). Default false: refused as `unsupported`, so what Glider accepts is what xdelta3 accepts.
+   */
+  targetWindows?: boolean;
   /**
    * Produced target bytes kept for VCD_TARGET windows (RFC 3284 lets a window copy from any earlier target).
    * Windows already yielded are retained by reference, so this costs up to this much plus one window of memory
@@ -161,6 +165,7 @@ class StreamingDecoder implements VcdiffReader {
   private readonly verifyChecksum: boolean;
   private readonly lookahead: boolean;
   private readonly maxDictSize: number | undefined;
+  private readonly targetWindows: boolean;
   private readonly history: TargetHistory;
   private readonly xz: (XzSectionDecoder | undefined)[] = [undefined, undefined, undefined];
   private readonly interpreter: Interpreter;
@@ -176,6 +181,7 @@ class StreamingDecoder implements VcdiffReader {
     this.verifyChecksum = options.verifyChecksum ?? true;
     this.lookahead = options.lookahead ?? true;
     this.maxDictSize = options.maxDictSize;
+    this.targetWindows = options.targetWindows ?? false;
     this.history = new TargetHistory(options.maxTargetHistory ?? DEFAULT_MAX_TARGET_HISTORY);
     this.interpreter = new Interpreter(4 * this.maxWindowSize, options.allocateWindow ?? Buffer.allocUnsafe);
     this.historyCache = new SourceCache(this.history, 0);
@@ -274,15 +280,17 @@ class StreamingDecoder implements VcdiffReader {
     if (win.winIndicator & VCD_SOURCE) {
       if (!source)
         throw new VcdiffError("invalid_format", `window ${win.index} copies from a source, but none was given`);
-      if (end > source.reader.size) {
-        throw new VcdiffError(
-          "invalid_format",
-          `window ${win.index}: source segment [${win.sourceSegmentPosition}, ${end}) is beyond the source (${source.reader.size} bytes)`,
-        );
-      }
+      // A segment reaching past the source's end is refused when (and only when) a COPY reads there, as xdelta3
+      // does ("source file too short"): see Interpreter.run.
       return source;
     }
     if (win.winIndicator & VCD_TARGET) {
+      if (!this.targetWindows) {
+        throw new VcdiffError(
+          "unsupported",
+          `window ${win.index}: VCD_TARGET windows are not supported (xdelta3 3.0.11 refuses them too)`,
+        );
+      }
       if (end > this.history.size) {
         throw new VcdiffError(
           "invalid_format",
@@ -300,7 +308,10 @@ class StreamingDecoder implements VcdiffReader {
     const raw = await this.input.bytes(length, `window ${win.index}'s ${name}`);
     if (!(win.deltaIndicator & SECTION_BITS[kind])) return { size: raw.length, bytes: () => raw };
     const cursor = new Cursor(raw);
-    const size = cursor.varint(`window ${win.index}'s compressed ${name} length`);
+    const size = cursor.u32(`window ${win.index}'s compressed ${name} length`);
+    if (size === 0) {
+      throw new VcdiffError("invalid_format", `window ${win.index}: compressed ${name} of decompressed size 0`);
+    }
     if (size > this.maxWindowSize) {
       throw new VcdiffError(
         "limit_exceeded",
@@ -397,23 +408,28 @@ class Cursor {
     this.end = buf.length;
   }
 
-  varint(what: string): number {
+  /**
+   * A varint as xdelta3 3.0.11 reads sizes and addresses (usize_t): any number of bytes, refused once the value
+   * passes 2^32 - 1.
+   */
+  u32(what: string): number {
     const buf = this.buf;
     let p = this.pos;
     let value = 0;
-    for (let n = 0; n < 10; n++) {
+    for (;;) {
       if (p >= this.end) throw new VcdiffError("invalid_format", `${what} runs past the end of its section`);
       const b = buf[p++];
       value = value * 128 + (b & 0x7f);
+      if (value > U32_MAX) throw new VcdiffError("invalid_format", `${what}: varint exceeds 2^32 - 1`);
       if (b < 0x80) {
-        if (value > MAX_VARINT) break;
         this.pos = p;
         return value;
       }
     }
-    throw new VcdiffError("invalid_format", `${what}: malformed varint`);
   }
 }
+
+const U32_MAX = 0xffffffff;
 
 /** Copied source spans closer than this are read with one call rather than separately. */
 const MERGE_GAP = 1024 * 1024;
@@ -745,6 +761,8 @@ class Interpreter {
   ): void {
     const inst = new Cursor(instBytes);
     const segPos = win.sourceSegmentPosition;
+    // Segment offsets from here on lie past the end of the source (a declared segment may reach beyond it).
+    const segAvailable = segment ? segment.reader.size - segPos : 0;
     const addr = new Cursor(addrBytes);
     const near = this.near;
     const same = this.same;
@@ -770,7 +788,7 @@ class Interpreter {
           size = SIZE2[code];
           mode = MODE2[code];
         }
-        if (size === 0) size = inst.varint("an instruction size");
+        if (size === 0) size = inst.u32("an instruction size");
         if (size > targetLength - op) {
           throw new VcdiffError(
             "invalid_format",
@@ -792,9 +810,10 @@ class Interpreter {
         } else {
           const here = segLen + op;
           let a: number;
-          if (mode === 0) a = addr.varint("a COPY address");
-          else if (mode === 1) a = here - addr.varint("a COPY address");
-          else if (mode < 2 + NEAR_SIZE) a = near[mode - 2] + addr.varint("a COPY address");
+          // Address arithmetic is modulo 2^32, as xdelta3's (usize_t) is.
+          if (mode === 0) a = addr.u32("a COPY address");
+          else if (mode === 1) a = (here - addr.u32("a COPY address")) >>> 0;
+          else if (mode < 2 + NEAR_SIZE) a = (near[mode - 2] + addr.u32("a COPY address")) >>> 0;
           else {
             if (addr.pos >= addr.end) {
               throw new VcdiffError("invalid_format", `window ${win.index}: COPY address past the address section`);
@@ -807,19 +826,27 @@ class Interpreter {
               `window ${win.index}: COPY address ${a} out of range (here ${here})`,
             );
           }
+          // A COPY reads from the segment or from the target, never across (xdelta3: "size too large").
+          if (a < segLen && a + size > segLen) {
+            throw new VcdiffError(
+              "invalid_format",
+              `window ${win.index}: COPY of ${size} bytes at ${a} crosses the end of the ${segLen}-byte segment`,
+            );
+          }
+          if (a < segLen && a + size > segAvailable) {
+            throw new VcdiffError(
+              "invalid_format",
+              `window ${win.index}: COPY reads source bytes [${segPos + a}, ${segPos + a + size}) beyond the source's end (${segPos + segAvailable})`,
+            );
+          }
           near[next] = a;
           next = (next + 1) % NEAR_SIZE;
           same[a % (SAME_SIZE * 256)] = a;
-          let done = 0;
           if (a < segLen) {
-            done = Math.min(size, segLen - a);
-            if (done > 0) {
-              // segLen is 0 without a segment, so there is one here.
-              if (out) (segment as SourceCache).copy(out, op, segPos + a, done);
-              else this.addSpan(a, a + done);
-            }
-          }
-          if (out && done < size) copyTarget(out, a + done - segLen, op + done, size - done);
+            // segLen is 0 without a segment, so there is one here.
+            if (out) (segment as SourceCache).copy(out, op, segPos + a, size);
+            else this.addSpan(a, a + size);
+          } else if (out) copyTarget(out, a - segLen, op, size);
         }
         op += size;
       }

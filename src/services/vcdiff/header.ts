@@ -1,5 +1,5 @@
 import { VcdiffError } from "./errors.js";
-import { readVarint } from "./varint.js";
+import { readVarint, varintLength } from "./varint.js";
 
 /** Hdr_Indicator bits. */
 export const VCD_DECOMPRESS = 0x01;
@@ -258,9 +258,17 @@ export async function readWindowHeader(
     sourceSegmentLength = await input.varint("a window header");
     sourceSegmentPosition = await input.varint("a window header");
   }
-  const deltaLength = await input.varint("a window header");
-  const deltaStart = input.offset;
-  const targetLength = await input.varint("a window header");
+  const deltaLength = u32(index, "delta encoding length", await input.varint("a window header"));
+  const targetLength = u32(index, "target window length", await input.varint("a window header"));
+  if (targetLength > XD3_HARD_MAX_WINDOW) {
+    throw new VcdiffError(
+      "invalid_format",
+      `window ${index}: target window of ${targetLength} bytes exceeds 16 MiB (xdelta3's hard window size)`,
+    );
+  }
+  if (u32(index, "segment length", sourceSegmentLength) + targetLength > U32_MAX) {
+    throw new VcdiffError("invalid_format", `window ${index}: segment plus target window exceed 2^32 - 1 bytes`);
+  }
   checkLimit(index, "target window", targetLength, maxWindowSize);
   const deltaIndicator = await input.byte("a window header");
   if (deltaIndicator & ~(VCD_DATACOMP | VCD_INSTCOMP | VCD_ADDRCOMP)) {
@@ -272,12 +280,23 @@ export async function readWindowHeader(
   const dataLength = checkLimit(index, "data section", await input.varint("a window header"), maxWindowSize);
   const instLength = checkLimit(index, "instruction section", await input.varint("a window header"), maxWindowSize);
   const addrLength = checkLimit(index, "address section", await input.varint("a window header"), maxWindowSize);
+  const withChecksum = (winIndicator & VCD_ADLER32) !== 0;
   let adler32: number | null = null;
   if (winIndicator & VCD_ADLER32) {
     adler32 = 0;
     for (let i = 0; i < 4; i++) adler32 = adler32 * 256 + (await input.byte("a window checksum"));
   }
-  const expected = input.offset - deltaStart + dataLength + instLength + addrLength;
+  // As xdelta3 checks it: from the minimal encodings of the four sizes (a padded varint makes it disagree).
+  const expected =
+    1 +
+    varintLength(targetLength) +
+    varintLength(dataLength) +
+    varintLength(instLength) +
+    varintLength(addrLength) +
+    (withChecksum ? 4 : 0) +
+    dataLength +
+    instLength +
+    addrLength;
   if (deltaLength !== expected) {
     throw new VcdiffError(
       "invalid_format",
@@ -298,6 +317,16 @@ export async function readWindowHeader(
     addrLength,
     adler32,
   };
+}
+
+/** xdelta3 3.0.11 refuses target windows above 2^24 bytes (XD3_HARDMAXWINSIZE). */
+export const XD3_HARD_MAX_WINDOW = 1 << 24;
+const U32_MAX = 0xffffffff;
+
+/** Sizes are 32-bit (usize_t) in xdelta3 3.0.11: larger ones are refused. */
+function u32(index: number, what: string, value: number): number {
+  if (value > U32_MAX) throw new VcdiffError("invalid_format", `window ${index}: ${what} ${value} exceeds 2^32 - 1`);
+  return value;
 }
 
 function checkLimit(index: number, what: string, length: number, max: number): number {

@@ -29,3 +29,4 @@ export {
   type VcdiffHeader,
   type WindowHeader,
 } from "./header.js";
+export { EncoderInvariantError } from "./instruction-writer.js";

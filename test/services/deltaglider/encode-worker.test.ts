@@ -50,4 +50,28 @@ describe("encode task", () => {
       verifyRebuilds({ deltaPath, targetPath: join(dir, "target"), expectedSize: target.length }, source),
     ).resolves.toBeUndefined();
   });
+
+  it("reports a delta that fails its proof as proofFailure (the upload then stores the file whole), not as an error", async () => {
+    const deltaPath = join(dir, "delta-3");
+    const good = await encodeTask({
+      source,
+      targetPath: join(dir, "target"),
+      deltaPath,
+      appHeader: "",
+      expectedSize: target.length,
+    });
+    expect(good.proofFailure).toBeUndefined();
+    const bad = await encodeTask({
+      source,
+      targetPath: join(dir, "target"),
+      deltaPath,
+      appHeader: "",
+      expectedSize: target.length + 1,
+    });
+    expect(bad.proofFailure).toMatch(/rebuilds \d+ bytes, the upload has/);
+    // I/O failures are still errors: they are not the encoder's fault.
+    await expect(
+      encodeTask({ source, targetPath: join(dir, "missing"), deltaPath, appHeader: "", expectedSize: 1 }),
+    ).rejects.toThrow(/ENOENT/);
+  });
 });

@@ -262,17 +262,32 @@ describe("instructions", () => {
     expect(await decodeText(delta, null)).toBe(want);
   });
 
-  it("lets a COPY straddle the source segment and the target window", async () => {
-    const delta = buildDelta([
-      {
-        indicator: VCD_SOURCE,
-        segment: [4, 4],
-        targetLength: 10,
-        inst: [...copy(4), ...copy(6)],
-        addr: [...encodeVarint(0), ...encodeVarint(2)],
-      },
-    ]);
-    expect(await decodeText(delta, "ABCDEFGH")).toBe("EFGHGHEFGH");
+  it("refuses a COPY straddling the source segment and the target window, as xdelta3 does", async () => {
+    const straddle = (second: number) =>
+      buildDelta([
+        {
+          indicator: VCD_SOURCE,
+          segment: [4, 4],
+          targetLength: 10,
+          inst: [...copy(4), ...copy(6)],
+          addr: [...encodeVarint(0), ...encodeVarint(second)],
+        },
+      ]);
+    // RFC 3284 would allow it; xdelta3 3.0.11 says "size too large".
+    const error = await decodeError(decodeText(straddle(2), "ABCDEFGH"));
+    expect(error.code).toBe("invalid_format");
+    expect(error.message).toMatch(/crosses the end of the 4-byte segment/);
+    // The same COPY from the target window alone (address 4 = target offset 0, overlapping) is fine.
+    expect(await decodeText(straddle(4), "ABCDEFGH")).toBe("EFGHEFGHEF");
+  });
+
+  it("accepts a segment reaching past the source when no COPY reads there, as xdelta3 does", async () => {
+    const delta = (address: number) =>
+      buildDelta([{ indicator: VCD_SOURCE, segment: [8, 2], targetLength: 2, inst: copy(2), addr: [address] }]);
+    expect(await decodeText(delta(0), "ABCDEF")).toBe("CD");
+    const error = await decodeError(decodeText(delta(3), "ABCDEF"));
+    expect(error.code).toBe("invalid_format");
+    expect(error.message).toMatch(/beyond the source's end \(6\)/);
   });
 
   it("uses the near and same caches", async () => {
@@ -300,8 +315,17 @@ describe("instructions", () => {
         addr: [...encodeVarint(0), ...encodeVarint(0)],
       },
     ]);
-    expect(await decodeText(delta, null)).toBe("hello worldworldworld");
-    expect((await decodeError(decodeText(delta, null, { maxTargetHistory: 0 }))).code).toBe("limit_exceeded");
+    // Off by default: xdelta3 3.0.11 refuses VCD_TARGET windows ("not implemented").
+    expect((await decodeError(decodeText(delta, null))).code).toBe("unsupported");
+    expect(await decodeText(delta, null, { targetWindows: true })).toBe("hello worldworldworld");
+    expect((await decodeError(decodeText(delta, null, { targetWindows: true, maxTargetHistory: 0 }))).code).toBe(
+      "limit_exceeded",
+    );
+    const beyond = buildDelta([
+      { targetLength: 1, data: [1], inst: add(1) },
+      { indicator: VCD_TARGET, segment: [1, 1], targetLength: 1, inst: copy(1), addr: [0] },
+    ]);
+    expect((await decodeError(decodeText(beyond, null, { targetWindows: true }))).code).toBe("invalid_format");
   });
 
   it.each([
@@ -311,8 +335,13 @@ describe("instructions", () => {
       "invalid_format",
     ],
     [
-      "a target segment past the produced target",
+      "a VCD_TARGET window (xdelta3 3.0.11 does not implement them)",
       [{ indicator: VCD_TARGET, segment: [1, 0], targetLength: 1, inst: copy(1), addr: [0] }],
+      "unsupported",
+    ],
+    [
+      "an instruction size above 2^32 - 1",
+      [{ targetLength: 1, data: [1], inst: [1, 0x90, 0x80, 0x80, 0x80, 0x00] }],
       "invalid_format",
     ],
     [
@@ -477,7 +506,9 @@ describe("scattered source copies", () => {
 
   it("refuses to hold more source than 4x maxWindowSize for one window", async () => {
     const { reader, stats } = patternSource(2 ** 40);
-    const reading = openVcdiff([scattered(2000, 4 * 1024 * 1024, reader.size)], { maxWindowSize: 1024 * 1024 });
+    // Segment and addresses stay below 2^32, as xdelta3's 32-bit sizes require.
+    const segment = 2 ** 32 - 1 - 8000;
+    const reading = openVcdiff([scattered(2000, 2 * 1024 * 1024, segment)], { maxWindowSize: 1024 * 1024 });
     const error = await decodeError(
       reading.then(async (r) => {
         for await (const _ of r.decode(reader)) {
