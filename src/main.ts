@@ -1,11 +1,18 @@
+import { existsSync } from "node:fs";
 import { buildApp } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
 import { seedDemoBucket } from "./services/deltaglider/demo.js";
 
+/** `.env` in the working directory, when present; variables already in the environment win (Node's parser). */
+function loadDotEnv() {
+  if (existsSync(".env")) process.loadEnvFile(".env");
+}
+
 async function main() {
   let config: ReturnType<typeof loadConfig>;
   try {
+    loadDotEnv();
     config = loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {

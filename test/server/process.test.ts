@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -69,5 +69,33 @@ describe("the glider process", () => {
     const { code } = await exited;
     expect(code).toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it("reads .env from its working directory at start-up; the environment wins", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "glider-dotenv-"));
+    dirs.push(dir);
+    // From the file: memory store, GraphiQL off. LOG_LEVEL in the file is invalid: the environment's must win.
+    await writeFile(join(dir, ".env"), "STORAGE=memory\nGRAPHIQL=false\nLOG_LEVEL=nonsense\nPORT=1\n");
+    const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), join(REPO_ROOT, "src/main.ts")], {
+      cwd: dir,
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", LOG_LEVEL: "info", PORT: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const exited = exitOf(child);
+    if (!child.stdout) throw new Error("no stdout");
+    const lines = createInterface({ input: child.stdout });
+    const base = await new Promise<string>((resolve, reject) => {
+      lines.on("line", (line) => {
+        const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
+        if (match) resolve(match[1]);
+      });
+      child.once("exit", () => reject(new Error("exited before listening")));
+    });
+    const ready = await fetch(`${base}/ready`);
+    expect(await ready.json()).toMatchObject({ checks: { storage: { backend: "memory" } } });
+    const page = await fetch(`${base}/graphql`, { headers: { accept: "text/html" } });
+    expect(await page.text()).not.toContain("GraphiQL");
+    child.kill("SIGTERM");
+    expect((await exited).code).toBe(0);
   });
 });
