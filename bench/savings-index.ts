@@ -88,15 +88,7 @@ async function cliScan(s3: S3rverHandle): Promise<SavingsFigures | undefined> {
   if (!DG_SRC) return undefined;
   const { stdout } = await run(
     "python3",
-    [
-      "-c",
-      "from deltaglider.app.cli.main import main; main()",
-      "stats",
-      BUCKET,
-      "--detailed",
-      "--no-cache",
-      "--json",
-    ],
+    ["-c", "from deltaglider.app.cli.main import main; main()", "stats", BUCKET, "--detailed", "--no-cache", "--json"],
     {
       cwd: "/tmp",
       maxBuffer: 64 * 1024 * 1024,
@@ -198,7 +190,8 @@ async function main() {
     console.log("");
     console.log(`| run (best of ${ROUNDS}) | seconds | ${anchorName} ÷ run |`);
     console.log("|---|---:|---:|");
-    if (cli.length) console.log(`| deltaglider stats --detailed --no-cache (real CLI) | ${seconds(best(cli))} | 1.00 |`);
+    if (cli.length)
+      console.log(`| deltaglider stats --detailed --no-cache (real CLI) | ${seconds(best(cli))} | 1.00 |`);
     console.log(
       `| previous scan (no index, 16 HEADs in flight) | ${seconds(best(previous))} | ${(anchor / best(previous)).toFixed(2)} |`,
     );
@@ -217,7 +210,9 @@ async function main() {
         cliFigures.objectCount === truth.objectCount &&
         cliFigures.originalBytes === truth.originalBytes &&
         cliFigures.storedBytes === truth.storedBytes;
-      console.log(`  real CLI figures: ${JSON.stringify(cliFigures)} — ${agree ? "identical" : "DIFFERENT"} to Glider's`);
+      console.log(
+        `  real CLI figures: ${JSON.stringify(cliFigures)} — ${agree ? "identical" : "DIFFERENT"} to Glider's`,
+      );
     }
   } finally {
     await store.close();
