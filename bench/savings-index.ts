@@ -133,6 +133,15 @@ async function main() {
     await store.createBucket(SYSTEM);
     let truth = await expectedSavings(store, BUCKET, plan);
 
+    // The floor of any scan: the LIST walk alone.
+    const listOnly = async () => {
+      let continuationToken: string | undefined;
+      do {
+        const page = await store.listObjects({ bucket: BUCKET, continuationToken });
+        continuationToken = page.nextContinuationToken;
+      } while (continuationToken);
+    };
+    const list = (await timed(listOnly)).ms;
     const previous: number[] = [];
     const first: number[] = [];
     const rescan: number[] = [];
@@ -192,6 +201,9 @@ async function main() {
     console.log("|---|---:|---:|");
     if (cli.length)
       console.log(`| deltaglider stats --detailed --no-cache (real CLI) | ${seconds(best(cli))} | 1.00 |`);
+    console.log(
+      `| ListObjectsV2 walk alone (the floor of any scan) | ${seconds(list)} | ${(anchor / list).toFixed(2)} |`,
+    );
     console.log(
       `| previous scan (no index, 16 HEADs in flight) | ${seconds(best(previous))} | ${(anchor / best(previous)).toFixed(2)} |`,
     );

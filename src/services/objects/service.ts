@@ -423,9 +423,15 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
     }
   }
 
-  async function open(bucket: string, key: string, signal?: AbortSignal): Promise<ObjectStream> {
+  /** `likelyDelta`: the key was a delta when last resolved (download tokens record it): one round trip, not two. */
+  async function open(
+    bucket: string,
+    key: string,
+    signal?: AbortSignal,
+    hint: { likelyDelta?: boolean } = {},
+  ): Promise<ObjectStream> {
     assertVisible(bucket);
-    const r = await deltaglider.open(bucket, key, signal);
+    const r = await deltaglider.open(bucket, key, signal, hint);
     return {
       chunks: r.chunks,
       get body() {
