@@ -34,7 +34,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 
 const PARTS: Part[] = [download, upload, listing, graphql, memory, transfer, responsiveness];
 /** Other benchmarks `npm run bench` also runs, each with its own output, when package.json defines them. */
-const EXTERNAL = ["bench:vcdiff", "bench:savings"];
+const EXTERNAL = ["bench:vcdiff", "bench:savings", "bench:savings-index"];
 
 function usage(): string {
   return [

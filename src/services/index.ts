@@ -1,13 +1,15 @@
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { AuditService } from "./audit/service.js";
+import { createSystemStore } from "./audit/system-store.js";
 import { createDeltaGlider, type DeltaGlider } from "./deltaglider/index.js";
 import { createDownloadsService, type DownloadsService } from "./downloads/service.js";
 import { createHealthService, type HealthService } from "./health.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { createObjectsService, type ObjectsService } from "./objects/service.js";
 import { createRateLimiter } from "./rate-limit.js";
-import { createSavingsService, type SavingsService } from "./savings/jobs.js";
+import { createIndexStore } from "./savings/index-store.js";
+import { type BucketChange, createSavingsService, type SavingsService } from "./savings/jobs.js";
 import { randomSecret } from "./signing.js";
 import { createStore } from "./storage/index.js";
 import { instrumentStore } from "./storage/instrumented-store.js";
@@ -67,6 +69,7 @@ export function createServices(config: Config, logger: Logger, overrides: Servic
     );
   }
   const changeListeners: ((bucket: string) => void)[] = [];
+  const recorders: ((change: BucketChange) => void)[] = [];
   const objects = createObjectsService(store, deltaglider, {
     secret,
     hiddenBuckets: [config.send.systemBucket],
@@ -76,19 +79,41 @@ export function createServices(config: Config, logger: Logger, overrides: Servic
     onChange: (bucket) => {
       for (const listener of changeListeners) listener(bucket);
     },
+    onUploaded: (bucket, result) => {
+      const stored = {
+        physicalKey: result.physicalKey,
+        etag: result.etag,
+        storedBytes: result.storedBytes,
+        originalBytes: result.originalBytes,
+      };
+      for (const recorder of recorders) recorder({ bucket, key: result.key, stored });
+    },
+    onDeleted: (bucket, key) => {
+      for (const recorder of recorders) recorder({ bucket, key });
+    },
   });
   const savings = createSavingsService(
-    { catalogue: deltaglider.catalogue, store, metrics, logger },
+    {
+      catalogue: deltaglider.catalogue,
+      store,
+      metrics,
+      logger,
+      // Savings indexes live beside Send's records, so every instance (and the next process) reuses them.
+      index: createIndexStore(createSystemStore(store, config.send.systemBucket)),
+    },
     {
       maxConcurrentBuckets: config.savings.maxConcurrentBuckets,
       cacheTtlMs: config.savings.cacheTtlMs,
       headConcurrency: config.savings.headConcurrency,
+      firstScanHeadConcurrency: config.savings.firstScanHeadConcurrency,
       hiddenBuckets: [config.send.systemBucket],
       now: overrides.now,
     },
   );
   // Uploads and deletes drop the bucket's cached savings.
   changeListeners.push((bucket) => savings.invalidate(bucket));
+  // … and keep its savings index current.
+  recorders.push((change) => savings.record(change));
   const downloads = createDownloadsService(objects, { secret, now: overrides.now });
   const send = createSendServices(config.send, store, logger, overrides.now);
   return {

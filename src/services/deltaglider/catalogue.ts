@@ -170,8 +170,46 @@ export function createCatalogue(store: ObjectStore, options: CatalogueOptions = 
     return mapWithConcurrency(entries, headConcurrency, (entry) => describe(bucket, entry, signal));
   }
 
-  /** Resolves a logical key the way DeltaGlider's reads do (§4): the exact key first, then `key.delta`. */
-  async function resolve(bucket: string, key: string, signal?: AbortSignal): Promise<LogicalObject> {
+  /**
+   * Resolves a logical key the way DeltaGlider's reads do (§4): the exact key first, then `key.delta`. With
+   * `likelyDelta` (the caller saw a delta when it resolved the key before, as a download token records), both HEADs
+   * go out at once, so a delta costs one round trip instead of two; the exact key still wins when it exists.
+   */
+  async function resolve(
+    bucket: string,
+    key: string,
+    signal?: AbortSignal,
+    hint: { likelyDelta?: boolean } = {},
+  ): Promise<LogicalObject> {
+    if (hint.likelyDelta && !isReferenceKey(key) && !key.endsWith(DELTA_SUFFIX)) {
+      const deltaKey = `${key}${DELTA_SUFFIX}`;
+      const headOrMissing = (physicalKey: string) =>
+        store.headObject(bucket, physicalKey, signal).catch((error: unknown) => {
+          if (error instanceof GliderError && error.code === "key_not_found") return undefined;
+          throw error;
+        });
+      const [exact, delta] = await Promise.all([headOrMissing(key), headOrMissing(deltaKey)]);
+      const found = exact
+        ? { physicalKey: key, head: exact }
+        : delta
+          ? { physicalKey: deltaKey, head: delta }
+          : undefined;
+      if (found) {
+        const { physicalKey, head } = found;
+        return fromHead(
+          {
+            key,
+            physicalKey,
+            compressed: physicalKey !== key,
+            storedBytes: head.size,
+            modified: head.lastModified,
+            etag: head.etag,
+          },
+          head,
+        );
+      }
+      throw new GliderError("key_not_found", `no object "${key}" in bucket "${bucket}"`, { bucket, key });
+    }
     for (const physicalKey of [key, `${key}${DELTA_SUFFIX}`]) {
       if (physicalKey === key && (isReferenceKey(key) || key.endsWith(DELTA_SUFFIX))) continue;
       try {

@@ -240,8 +240,13 @@ export function createReconstructor(
   }
 
   /** A logical object → a stream of its original bytes, integrity-checked (format doc §4). */
-  async function open(bucket: string, key: string, signal?: AbortSignal): Promise<Reconstruction> {
-    const object = await catalogue.resolve(bucket, key, signal);
+  async function open(
+    bucket: string,
+    key: string,
+    signal?: AbortSignal,
+    hint: { likelyDelta?: boolean } = {},
+  ): Promise<Reconstruction> {
+    const object = await catalogue.resolve(bucket, key, signal, hint);
     const details = { bucket, key };
     let chunks: AsyncIterable<LeasedChunk>;
     let size = object.originalBytes;

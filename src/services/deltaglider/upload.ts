@@ -32,6 +32,8 @@ export interface UploadResult {
   /** Bytes of the object's own physical object (the `.delta`, or the direct file). */
   storedBytes: number;
   physicalKey: string;
+  /** ETag of the physical object as the store answered the PUT (the savings index keys on it). */
+  etag?: string;
   sha256: string;
   /** delta size / file size when a delta was computed. */
   ratio?: number;
@@ -117,7 +119,7 @@ export function createUploader(
   }
 
   async function putDirect(bucket: string, key: string, file: Spooled, signal?: AbortSignal): Promise<UploadResult> {
-    await store.putObject({
+    const put = await store.putObject({
       bucket,
       key,
       body: createReadStream(file.path),
@@ -133,6 +135,7 @@ export function createUploader(
       originalBytes: file.size,
       storedBytes: file.size,
       physicalKey: key,
+      etag: put.etag,
       sha256: file.sha256,
     };
   }
@@ -338,7 +341,7 @@ export function createUploader(
     // The documented guard (§3.3): DeltaGlider only warns, we store a direct file when the delta does not pay.
     if (storedAs === "delta" && ratio > maxRatio) return await putDirect(bucket, key, file, signal);
     const deltaKey = `${key}${DELTA_SUFFIX}`;
-    await store.putObject({
+    const put = await store.putObject({
       bucket,
       key: deltaKey,
       body: createReadStream(deltaPath),
@@ -363,6 +366,7 @@ export function createUploader(
       originalBytes: file.size,
       storedBytes: deltaSize,
       physicalKey: deltaKey,
+      etag: put.etag,
       sha256: file.sha256,
       ratio,
     };

@@ -17,6 +17,8 @@ interface TokenPayload {
   k: string;
   /** Expiry, epoch ms. */
   e: number;
+  /** 1 when the key was a delta at prepare time: open then HEADs both physical keys at once (TTFB). */
+  d?: 1;
 }
 
 /** RFC-DG-UI-0001 downloads: prepare issues an HMAC token bound to bucket, key and expiry; the token opens the stream. */
@@ -32,7 +34,12 @@ export function createDownloadsService(
     const object = await objects.metadata(bucket, key, signal);
     const expiresAt = now() + ttlMs;
     return {
-      token: signer.sign({ b: bucket, k: object.key, e: expiresAt } satisfies TokenPayload),
+      token: signer.sign({
+        b: bucket,
+        k: object.key,
+        e: expiresAt,
+        ...(object.compressed ? { d: 1 as const } : {}),
+      } satisfies TokenPayload),
       estimatedBytes: object.originalBytes,
       expiresAt: new Date(expiresAt),
       bucket,
@@ -51,8 +58,8 @@ export function createDownloadsService(
 
   /** Everything that maps to a status (token, object, reference, integrity of small files) resolves before this returns. */
   async function open(token: string, signal?: AbortSignal): Promise<DownloadStream> {
-    const { b, k } = verify(token);
-    return objects.open(b, k, signal);
+    const { b, k, d } = verify(token);
+    return objects.open(b, k, signal, { likelyDelta: d === 1 });
   }
 
   return { prepare, open, verify };

@@ -61,6 +61,10 @@ export interface ObjectsServiceOptions {
   metaCache?: { ttlMs: number; max: number };
   /** Called after uploads and deletes (savings figures of the bucket are stale then). */
   onChange?: (bucket: string) => void;
+  /** Called after a successful upload (the savings index records the new physical object). */
+  onUploaded?: (bucket: string, result: UploadResult) => void;
+  /** Called after a successful delete of a logical key. */
+  onDeleted?: (bucket: string, key: string) => void;
   limiter?: RateLimiter;
   /** Largest upload in bytes, counted while it streams (UPLOAD_MAX_BYTES). @default 5 GiB */
   uploadMaxBytes?: number;
@@ -393,7 +397,9 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
         ? limitBytes(body instanceof Readable ? body : Readable.from(body as AsyncIterable<Uint8Array>), uploadMaxBytes)
         : undefined;
     try {
-      return await deltaglider.upload(bucket, key, limited?.body ?? body, signal);
+      const result = await deltaglider.upload(bucket, key, limited?.body ?? body, signal);
+      options.onUploaded?.(bucket, result);
+      return result;
     } catch (error) {
       if (limited?.exceeded()) {
         throw new GliderError("payload_too_large", `upload exceeds the ${uploadMaxBytes}-byte limit`, {
@@ -409,15 +415,23 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
   async function remove(bucket: string, key: string, signal?: AbortSignal) {
     assertVisible(bucket);
     try {
-      return await deltaglider.deleteObject(bucket, key, signal);
+      const result = await deltaglider.deleteObject(bucket, key, signal);
+      options.onDeleted?.(bucket, key);
+      return result;
     } finally {
       invalidate(bucket, key);
     }
   }
 
-  async function open(bucket: string, key: string, signal?: AbortSignal): Promise<ObjectStream> {
+  /** `likelyDelta`: the key was a delta when last resolved (download tokens record it): one round trip, not two. */
+  async function open(
+    bucket: string,
+    key: string,
+    signal?: AbortSignal,
+    hint: { likelyDelta?: boolean } = {},
+  ): Promise<ObjectStream> {
     assertVisible(bucket);
-    const r = await deltaglider.open(bucket, key, signal);
+    const r = await deltaglider.open(bucket, key, signal, hint);
     return {
       chunks: r.chunks,
       get body() {

@@ -1,6 +1,7 @@
 import { setMaxListeners } from "node:events";
 import type { Catalogue, LogicalEntry } from "../deltaglider/catalogue.js";
 import { isGliderError } from "../errors.js";
+import type { IndexEntry, SavingsIndex } from "./index-store.js";
 
 export interface BucketFigures {
   objectCount: number;
@@ -20,6 +21,18 @@ export interface ScanOptions {
   onProgress?: (progress: ScanProgress) => void;
   /** HEADs in flight at once. @default 16 */
   headConcurrency?: number;
+  /**
+   * What an earlier scan saw: a delta whose LIST ETag, size and LastModified match its entry takes its original size
+   * from here instead of a HEAD.
+   */
+  index?: ReadonlyMap<string, IndexEntry>;
+}
+
+export interface ScanResult extends BucketFigures {
+  /** Every logical object this scan saw, for the next scan (objects gone from the bucket are gone from it). */
+  index: SavingsIndex;
+  /** HEADs sent (deltas not in the index, or changed since). */
+  heads: number;
 }
 
 /** RFC-DG-UI-0002: (1 − stored/original)·100, two decimals, clamped to 0..100, 0 for an empty bucket. */
@@ -40,11 +53,7 @@ const ignore = () => {};
  * flight (including the look-ahead LIST) and is rethrown once they have settled; an aborted `signal` ends the scan
  * with the signal's reason.
  */
-export async function scanBucket(
-  catalogue: Catalogue,
-  bucket: string,
-  options: ScanOptions = {},
-): Promise<BucketFigures> {
+export async function scanBucket(catalogue: Catalogue, bucket: string, options: ScanOptions = {}): Promise<ScanResult> {
   const limit = Math.max(1, options.headConcurrency ?? 16);
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
@@ -53,6 +62,9 @@ export async function scanBucket(
   let objectCount = 0;
   let originalBytes = 0;
   let storedBytes = 0;
+  let heads = 0;
+  const previous = options.index;
+  const index: SavingsIndex = new Map();
   const report = () =>
     options.onProgress?.({
       scannedObjects: objectCount,
@@ -79,6 +91,15 @@ export async function scanBucket(
         (object) => {
           originalBytes += object.originalBytes;
           objectCount++;
+          // Indexed only when the HEAD answered for the version LIST showed (not one written in between).
+          if (object.etag === entry.etag && object.storedBytes === entry.storedBytes) {
+            index.set(entry.physicalKey, {
+              etag: entry.etag,
+              storedBytes: entry.storedBytes,
+              originalBytes: object.originalBytes,
+              modified: entry.modified.getTime(),
+            });
+          }
         },
         (error: unknown) => {
           // Deleted between LIST and HEAD: it is gone, so it is neither an object nor stored bytes any more.
@@ -104,19 +125,37 @@ export async function scanBucket(
       ahead.catch(ignore);
       const page = result.value;
       storedBytes += page.physicalBytes;
+      const changed: LogicalEntry[] = [];
       for (const entry of page.entries) {
+        const { physicalKey, etag, storedBytes: size } = entry;
+        const modified = entry.modified.getTime();
         if (!entry.compressed) {
-          originalBytes += entry.storedBytes;
+          originalBytes += size;
           objectCount++;
+          index.set(physicalKey, { etag, storedBytes: size, originalBytes: size, modified });
+          continue;
+        }
+        const known = previous?.get(physicalKey);
+        if (
+          known &&
+          known.etag === etag &&
+          known.storedBytes === size &&
+          (known.modified === undefined || known.modified === modified)
+        ) {
+          originalBytes += known.originalBytes;
+          objectCount++;
+          index.set(physicalKey, known.modified === undefined ? { ...known, modified } : known);
+        } else {
+          changed.push(entry);
         }
       }
       report();
-      for (const entry of page.entries) {
-        if (!entry.compressed) continue;
+      for (const entry of changed) {
         await slot();
         if (failure) throw failure.error;
         // Stores that ignore the signal (the filesystem) still stop here.
         signal.throwIfAborted();
+        heads++;
         head(entry);
       }
     }
@@ -128,5 +167,12 @@ export async function scanBucket(
     await pages.return(undefined).catch(ignore);
     throw failure?.error ?? error;
   }
-  return { objectCount, originalBytes, storedBytes, savingsPct: savingsPct(originalBytes, storedBytes) };
+  return {
+    objectCount,
+    originalBytes,
+    storedBytes,
+    savingsPct: savingsPct(originalBytes, storedBytes),
+    index,
+    heads,
+  };
 }

@@ -3,10 +3,12 @@ import { createPubSub } from "@graphql-yoga/subscription";
 import { LRUCache } from "lru-cache";
 import type { Logger } from "pino";
 import type { Catalogue } from "../deltaglider/catalogue.js";
+import { DELTA_SUFFIX } from "../deltaglider/keys.js";
 import { GliderError, isGliderError } from "../errors.js";
 import type { Metrics } from "../metrics.js";
 import type { ObjectStore } from "../storage/object-store.js";
 import { type ScanProgress, scanBucket } from "./compute.js";
+import type { IndexEntry, SavingsIndex, SavingsIndexStore } from "./index-store.js";
 import { type BucketSavings, isTerminal, type JobState, type SavingsProgress } from "./types.js";
 
 export type { BucketSavings, JobState, SavingsProgress } from "./types.js";
@@ -16,6 +18,17 @@ export interface SavingsDeps {
   store: ObjectStore;
   metrics: Metrics;
   logger: Logger;
+  /** Where savings indexes persist; without it each process keeps them in memory only. */
+  index?: SavingsIndexStore;
+}
+
+/** What Glider itself changed in a bucket, so the index follows without a HEAD on the next scan. */
+export interface BucketChange {
+  bucket: string;
+  /** The logical key uploaded or deleted. */
+  key: string;
+  /** For uploads: the physical object now holding the key. */
+  stored?: { physicalKey: string; etag?: string; storedBytes: number; originalBytes: number };
 }
 
 export interface SavingsOptions {
@@ -27,6 +40,10 @@ export interface SavingsOptions {
   progressIntervalMs?: number;
   /** HEAD requests in flight per scanned bucket. @default 16 */
   headConcurrency?: number;
+  /** HEADs in flight when the bucket has no index yet (every delta needs one). @default 64 */
+  firstScanHeadConcurrency?: number;
+  /** Index changes made by uploads and deletes are written back after this long (or at the next scan, or close). @default 2000 */
+  indexFlushMs?: number;
   /** Buckets that are not the UI's (Send's system bucket): `bucket_not_found`, as for a missing one. */
   hiddenBuckets?: readonly string[];
   /** Clock (epoch ms) for `computedAt` and the cache TTL; tests move it instead of sleeping. @default Date.now */
@@ -73,6 +90,8 @@ export interface SavingsService {
   cancel(bucket: string): boolean;
   /** Drops cached figures (uploads and deletes call this); a scan running meanwhile is not cached when it ends. */
   invalidate(bucket: string): void;
+  /** Records an upload or delete of Glider's own in the bucket's index (and drops its cached figures). */
+  record(change: BucketChange): void;
   /** Refuses new jobs, cancels running ones (CANCELLED) and waits for them to settle. */
   close(): Promise<void>;
 }
@@ -101,6 +120,8 @@ const TOPIC = "savings:progress";
 const METRIC_KIND = "savings";
 /** Cached figures are tiny; this only bounds memory if someone scans a very large number of buckets. */
 const CACHE_MAX_BUCKETS = 10_000;
+/** Indexes held in memory (each ~100 bytes per object); the others are read from the index store when scanned. */
+const INDEXES_IN_MEMORY = 16;
 
 /**
  * On-demand savings (RFC-DG-UI-0002 "On-Demand Savings"): at most one scan per bucket, a bounded number of buckets at
@@ -122,6 +143,14 @@ export function createSavingsService(deps: SavingsDeps, options: SavingsOptions 
     ttlResolution: 0,
   });
   const pubsub = createPubSub<Topics>();
+  const firstScanConcurrency = options.firstScanHeadConcurrency ?? 64;
+  const indexFlushMs = Math.max(0, options.indexFlushMs ?? 2000);
+  /** Indexes of recently scanned buckets; the index store holds every bucket's. */
+  const indexes = new LRUCache<string, SavingsIndex>({ max: INDEXES_IN_MEMORY });
+  /** Buckets whose in-memory index has changes (uploads, deletes) not written back yet. */
+  const dirty = new Set<string>();
+  let flushTimer: NodeJS.Timeout | undefined;
+  let flushing: Promise<void> = Promise.resolve();
   /** The latest job of each bucket, running or finished. */
   const jobs = new Map<string, Job>();
   const waiting: { grant(): void }[] = [];
@@ -204,6 +233,48 @@ export function createSavingsService(deps: SavingsDeps, options: SavingsOptions 
     waiting.shift()?.grant();
   }
 
+  /** The bucket's index: in memory, else from the store; unreadable means none (the scan HEADs every delta). */
+  async function loadIndex(bucket: string): Promise<SavingsIndex | undefined> {
+    const held = indexes.get(bucket);
+    if (held || !deps.index) return held;
+    try {
+      const loaded = await deps.index.load(bucket);
+      if (loaded) indexes.set(bucket, loaded);
+      return loaded;
+    } catch (error) {
+      logger.warn({ err: error, bucket }, "savings index unreadable: scanning without it");
+      return undefined;
+    }
+  }
+
+  /** Writes an index back; a failure only costs HEADs on the next scan, so it is logged, not raised. */
+  async function saveIndex(bucket: string, index: SavingsIndex): Promise<void> {
+    dirty.delete(bucket);
+    if (!deps.index) return;
+    try {
+      await deps.index.save(bucket, index);
+    } catch (error) {
+      logger.warn({ err: error, bucket }, "savings index not written: the next scan HEADs what it cannot reuse");
+    }
+  }
+
+  async function flushDirty(): Promise<void> {
+    for (const bucket of [...dirty]) {
+      const index = indexes.get(bucket);
+      if (index) await saveIndex(bucket, index);
+      else dirty.delete(bucket);
+    }
+  }
+
+  function scheduleFlush() {
+    if (flushTimer || !deps.index) return;
+    flushTimer = setTimeout(() => {
+      flushTimer = undefined;
+      flushing = flushing.then(flushDirty);
+    }, indexFlushMs);
+    flushTimer.unref();
+  }
+
   function finish(job: Job, state: JobState, fields: { errorCode?: string; computedAt?: Date } = {}) {
     job.state = state;
     job.errorCode = fields.errorCode;
@@ -220,15 +291,21 @@ export function createSavingsService(deps: SavingsDeps, options: SavingsOptions 
       slot = true;
       setPhase(job, "running");
       const started = performance.now();
-      const figures = await scanBucket(catalogue, job.bucket, {
+      const previous = await loadIndex(job.bucket);
+      const { index, heads, ...figures } = await scanBucket(catalogue, job.bucket, {
         signal,
-        headConcurrency: options.headConcurrency,
+        // Without an index every delta needs a HEAD: keep S3 busier on that one scan.
+        headConcurrency: previous ? options.headConcurrency : firstScanConcurrency,
+        index: previous,
         onProgress(progress) {
           job.progress = progress;
           progressed(job);
         },
       });
       signal.throwIfAborted();
+      // The index stays valid even when the bucket changed during the scan: entries are checked by ETag and size.
+      indexes.set(job.bucket, index);
+      if (!previous || !sameIndex(previous, index)) await saveIndex(job.bucket, index);
       const computedAt = new Date(now());
       job.progress = { ...figures, scannedObjects: figures.objectCount };
       if (job.stale) {
@@ -237,7 +314,13 @@ export function createSavingsService(deps: SavingsDeps, options: SavingsOptions 
         cache.set(job.bucket, { ...figures, computedAt });
       }
       logger.info(
-        { bucket: job.bucket, taskId: job.taskId, ...figures, duration_ms: Math.round(performance.now() - started) },
+        {
+          bucket: job.bucket,
+          taskId: job.taskId,
+          ...figures,
+          heads,
+          duration_ms: Math.round(performance.now() - started),
+        },
         "savings computed",
       );
       finish(job, "DONE", { computedAt });
@@ -435,8 +518,29 @@ export function createSavingsService(deps: SavingsDeps, options: SavingsOptions 
     if (job) job.stale = true;
   }
 
+  function record(change: BucketChange): void {
+    invalidate(change.bucket);
+    const index = indexes.get(change.bucket);
+    if (!index) return;
+    // The logical key is now held by at most one physical object (uploads replace the other form, §4).
+    index.delete(change.key);
+    index.delete(`${change.key}${DELTA_SUFFIX}`);
+    const stored = change.stored;
+    if (stored?.etag) {
+      index.set(stored.physicalKey, {
+        etag: stored.etag,
+        storedBytes: stored.storedBytes,
+        originalBytes: stored.originalBytes,
+      });
+    }
+    dirty.add(change.bucket);
+    scheduleFlush();
+  }
+
   async function close(): Promise<void> {
     closed = true;
+    clearTimeout(flushTimer);
+    flushTimer = undefined;
     const settling: Promise<void>[] = [];
     for (const job of jobs.values()) {
       if (isTerminal(job.state)) continue;
@@ -448,9 +552,28 @@ export function createSavingsService(deps: SavingsDeps, options: SavingsOptions 
     // then end once drained; the others were waiting for a job that cannot start any more.
     await new Promise((resolve) => setImmediate(resolve));
     for (const mailbox of watchers) mailbox.end();
+    await flushing;
+    await flushDirty();
   }
 
-  return { start, status, watch: (bucket, signal) => watch(bucket, signal), follow, cancel, invalidate, close };
+  return { start, status, watch: (bucket, signal) => watch(bucket, signal), follow, cancel, invalidate, record, close };
+}
+
+function sameIndex(a: SavingsIndex, b: SavingsIndex): boolean {
+  if (a.size !== b.size) return false;
+  for (const [key, x] of b) {
+    const y: IndexEntry | undefined = a.get(key);
+    if (
+      !y ||
+      y.etag !== x.etag ||
+      y.storedBytes !== x.storedBytes ||
+      y.originalBytes !== x.originalBytes ||
+      y.modified !== x.modified
+    ) {
+      return false;
+    }
+  }
+  return true;
 }
 
 type Mailbox = ReturnType<typeof createMailbox>;

@@ -319,15 +319,17 @@ describe.each(BACKENDS.filter((b) => b.name === "fs" || b.name === "s3"))("savin
     service.invalidate(SMALL);
     expect(service.status(SMALL).figures).toBeUndefined();
 
+    // A new instance (no savings index in memory, none in a store) HEADs again, so the scan can be held mid-way.
+    const { service: fresh } = createService({ cacheTtlMs: 60_000 });
     control.pauseAfter = 5;
-    await service.start(SMALL);
-    const watching = collect(service.watch(SMALL));
+    await fresh.start(SMALL);
+    const watching = collect(fresh.watch(SMALL));
     await control.reached.promise;
-    service.invalidate(SMALL); // an upload landed while the scan ran
+    fresh.invalidate(SMALL); // an upload landed while the scan ran
     control.resumed.resolve();
     expect((await watching).at(-1)?.event.state).toBe("DONE");
-    expect(service.status(SMALL)).toMatchObject({ pending: false });
-    expect(service.status(SMALL).figures).toBeUndefined();
+    expect(fresh.status(SMALL)).toMatchObject({ pending: false });
+    expect(fresh.status(SMALL).figures).toBeUndefined();
   });
 
   it("reports an empty bucket as 0 %, and refuses missing and hidden buckets", async () => {
