@@ -37,6 +37,12 @@ export function createMetrics() {
       help: "Bytes of original files rebuilt from deltas",
       registers: [registry],
     }),
+    conditionalWrites: new Gauge({
+      name: "glider_storage_conditional_writes",
+      help: "1 when the object store enforces the conditional write (if_none_match, if_match), 0 when it ignores it; probed at first use",
+      labelNames: ["backend", "condition"] as const,
+      registers: [registry],
+    }),
     jobs: new Gauge({
       name: "glider_jobs",
       help: "Background jobs by kind and state",

@@ -1,4 +1,5 @@
 import type { Metrics } from "../metrics.js";
+import type { ConditionalWriteProbe } from "../storage/conditional-writes.js";
 import type { ObjectStore } from "../storage/object-store.js";
 import { createCatalogue } from "./catalogue.js";
 import { createDeleter } from "./delete.js";
@@ -15,6 +16,8 @@ export interface DeltaGliderOptions {
   /** Decoded-window bytes all downloads may hold at once. @default 64 MiB */
   windowBudgetBytes?: number;
   tmpDir?: string;
+  /** Whether the store enforces If-None-Match (probed); default: the store's declared capability. */
+  conditionalWrites?: ConditionalWriteProbe;
 }
 
 /** DeltaGlider semantics over any ObjectStore: catalogue, reconstruction, upload, delete. */
@@ -25,7 +28,11 @@ export function createDeltaGlider(store: ObjectStore, metrics: Metrics, options:
   const reconstructor = createReconstructor(store, catalogue, references, metrics, {
     windowBudgetBytes: options.windowBudgetBytes,
   });
-  const uploader = createUploader(store, references, pool, { maxRatio: options.maxRatio, tmpDir: options.tmpDir });
+  const uploader = createUploader(store, references, pool, {
+    maxRatio: options.maxRatio,
+    tmpDir: options.tmpDir,
+    conditionalWrites: options.conditionalWrites,
+  });
   const deleter = createDeleter(store);
   return {
     catalogue,
