@@ -11,6 +11,7 @@ import { createRateLimiter } from "./rate-limit.js";
 import { createIndexStore } from "./savings/index-store.js";
 import { type BucketChange, createSavingsService, type SavingsService } from "./savings/jobs.js";
 import { randomSecret } from "./signing.js";
+import { createConditionalWriteProbe } from "./storage/conditional-writes.js";
 import { createStore } from "./storage/index.js";
 import { instrumentStore } from "./storage/instrumented-store.js";
 import type { ObjectStore } from "./storage/object-store.js";
@@ -54,7 +55,26 @@ export function createServices(config: Config, logger: Logger, overrides: Servic
     metrics,
     logger.child({ component: "storage" }),
   );
+  // Probed at first use (an upload's reference, a Send download, or /ready), then reported in the log and a metric.
+  const conditionalWrites = createConditionalWriteProbe(store, config.send.systemBucket, (support) => {
+    for (const [condition, on] of [
+      ["if_none_match", support.ifNoneMatch],
+      ["if_match", support.ifMatch],
+    ] as const) {
+      metrics.conditionalWrites.set({ backend: store.kind, condition }, on ? 1 : 0);
+    }
+    const fields = { backend: store.kind, if_none_match: support.ifNoneMatch, if_match: support.ifMatch };
+    if (support.ifNoneMatch) logger.info(fields, "object store enforces conditional writes");
+    else {
+      logger.warn(
+        fields,
+        "object store ignores If-None-Match: reference creation is serialised in this process and verified after " +
+          "writing; Send transfers with max_downloads > 0 are refused",
+      );
+    }
+  });
   const deltaglider = createDeltaGlider(store, metrics, {
+    conditionalWrites,
     maxRatio: config.deltaglider.maxRatio,
     referenceCacheBytes: config.deltaglider.referenceCacheBytes,
     encodeThreads: config.deltaglider.encodeThreads || undefined,
@@ -115,13 +135,13 @@ export function createServices(config: Config, logger: Logger, overrides: Servic
   // … and keep its savings index current.
   recorders.push((change) => savings.record(change));
   const downloads = createDownloadsService(objects, { secret, now: overrides.now });
-  const send = createSendServices(config.send, store, logger, overrides.now);
+  const send = createSendServices(config.send, store, logger, overrides.now, conditionalWrites);
   return {
     config,
     logger,
     metrics,
     store,
-    health: createHealthService(store),
+    health: createHealthService(store, undefined, conditionalWrites),
     deltaglider,
     objects,
     downloads,

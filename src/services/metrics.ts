@@ -42,6 +42,12 @@ export function createMetrics() {
       help: "Uploads stored as direct files because their delta failed its proof (an encoder bug: see the error log)",
       registers: [registry],
     }),
+    conditionalWrites: new Gauge({
+      name: "glider_storage_conditional_writes",
+      help: "1 when the object store enforces the conditional write (if_none_match, if_match), 0 when it ignores it; probed at first use",
+      labelNames: ["backend", "condition"] as const,
+      registers: [registry],
+    }),
     jobs: new Gauge({
       name: "glider_jobs",
       help: "Background jobs by kind and state",

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { createFsStore } from "../../src/services/storage/fs-store.js";
 import { createMemoryStore } from "../../src/services/storage/memory-store.js";
 import type { ObjectStore } from "../../src/services/storage/object-store.js";
+import { createRgwTenant, createS3StoreForRgw } from "./rgw.js";
 import { createS3StoreFor, type S3rverHandle, startS3rver } from "./s3rver.js";
 
 export interface BackendHandle {
@@ -14,11 +15,14 @@ export interface BackendHandle {
 }
 
 export interface Backend {
-  name: "memory" | "fs" | "s3";
+  name: "memory" | "fs" | "s3" | "rgw";
   create(): Promise<BackendHandle>;
 }
 
-/** The three storage backends, each real: s3 is an s3rver process on 127.0.0.1 with a random port. */
+/**
+ * The storage backends, each real: s3 is an s3rver process on 127.0.0.1 with a random port; rgw is a fresh tenant
+ * (its own user and empty bucket namespace) on the run's Ceph RADOS Gateway (test/helpers/rgw-global-setup.ts).
+ */
 export const BACKENDS: Backend[] = [
   { name: "memory", create: async () => ({ store: createMemoryStore(), cleanup: async () => {} }) },
   {
@@ -38,6 +42,20 @@ export const BACKENDS: Backend[] = [
         cleanup: async () => {
           await store.close();
           await s3.stop();
+        },
+      };
+    },
+  },
+  {
+    name: "rgw",
+    create: async () => {
+      const tenant = await createRgwTenant();
+      const store = createS3StoreForRgw(tenant);
+      return {
+        store,
+        cleanup: async () => {
+          await store.close();
+          await tenant.remove();
         },
       };
     },

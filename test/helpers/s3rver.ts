@@ -15,13 +15,25 @@ export interface S3rverHandle {
   stop(): Promise<void>;
 }
 
+export interface S3rverOptions {
+  /**
+   * "enforce" (default): our patch makes s3rver honour If-None-Match: * and If-Match, as AWS S3, MinIO and Ceph do.
+   * "ignore": stock s3rver's behaviour, both headers ignored (a second create overwrites), to test Glider's safe
+   * mode on a backend without conditional writes.
+   */
+  conditionalWrites?: "enforce" | "ignore";
+}
+
 /** Starts a real S3 server (s3rver, patched: see patches/) on 127.0.0.1 with a random port and a temp folder. */
-export async function startS3rver(): Promise<S3rverHandle> {
+export async function startS3rver(options: S3rverOptions = {}): Promise<S3rverHandle> {
   const directory = await mkdtemp(join(tmpdir(), "glider-s3rver-"));
   const child: ChildProcess = spawn(
     process.execPath,
     ["--openssl-legacy-provider", join(REPO_ROOT, "test/helpers/s3rver-child.cjs"), directory],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, S3RVER_CONDITIONAL_WRITES: options.conditionalWrites ?? "enforce" },
+    },
   );
   let stderr = "";
   child.stderr?.on("data", (d) => {

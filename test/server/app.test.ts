@@ -19,7 +19,12 @@ describe("HTTP server", () => {
     expect(health.json()).toMatchObject({ status: "ok" });
     const ready = await app.inject({ method: "GET", url: "/ready" });
     expect(ready.statusCode).toBe(200);
-    expect(ready.json()).toEqual({ ready: true, checks: { storage: { ok: true, backend: "memory" } } });
+    expect(ready.json()).toEqual({
+      ready: true,
+      checks: {
+        storage: { ok: true, backend: "memory", conditional_writes: { if_none_match: true, if_match: true } },
+      },
+    });
   });
 
   it("serves GraphQL over POST and GraphiQL to browsers", async () => {

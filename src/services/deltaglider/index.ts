@@ -1,4 +1,5 @@
 import type { Metrics } from "../metrics.js";
+import type { ConditionalWriteProbe } from "../storage/conditional-writes.js";
 import type { ObjectStore } from "../storage/object-store.js";
 import { createCatalogue } from "./catalogue.js";
 import { createDeleter } from "./delete.js";
@@ -19,6 +20,8 @@ export interface DeltaGliderOptions {
   encodePool?: EncodePool;
   /** Reports uploads stored whole because their delta failed its proof. */
   logger?: ErrorLog;
+  /** Whether the store enforces If-None-Match (probed); default: the store's declared capability. */
+  conditionalWrites?: ConditionalWriteProbe;
 }
 
 /** DeltaGlider semantics over any ObjectStore: catalogue, reconstruction, upload, delete. */
@@ -34,6 +37,7 @@ export function createDeltaGlider(store: ObjectStore, metrics: Metrics, options:
     tmpDir: options.tmpDir,
     logger: options.logger,
     onEncoderFallback: () => metrics.encoderFallbacks.inc(),
+    conditionalWrites: options.conditionalWrites,
   });
   const deleter = createDeleter(store);
   return {

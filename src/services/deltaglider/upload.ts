@@ -7,6 +7,7 @@ import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { GliderError } from "../errors.js";
 import { iterateBody } from "../storage/body.js";
+import { type ConditionalWriteProbe, declaredConditionalWrites } from "../storage/conditional-writes.js";
 import type { ObjectStore, PutBody } from "../storage/object-store.js";
 import { canRecompress, decompressIfFaithful, detectMagic } from "./compression.js";
 import type { EncodePool } from "./encode-pool.js";
@@ -53,6 +54,8 @@ export interface UploaderOptions {
   logger?: ErrorLog;
   /** Called once per upload stored whole because its delta failed its proof (glider_encoder_fallbacks_total). */
   onEncoderFallback?: () => void;
+  /** Whether the store enforces If-None-Match (probed); default: the store's declared capability. */
+  conditionalWrites?: ConditionalWriteProbe;
 }
 
 interface Spooled {
@@ -71,6 +74,9 @@ export function createUploader(
   const maxRatio = options.maxRatio ?? 0.5;
   const now = options.now ?? (() => new Date());
   const spoolRoot = options.tmpDir ?? tmpdir();
+  const conditionalWrites = options.conditionalWrites ?? declaredConditionalWrites(store);
+  /** Reference creations in flight in this process, per bucket and reference key (the no-If-None-Match path). */
+  const creating = new Map<string, Promise<unknown>>();
 
   async function spool(body: PutBody, dir: string, signal?: AbortSignal, growing?: GrowingFile): Promise<Spooled> {
     const path = join(dir, "upload");
@@ -148,19 +154,50 @@ export function createUploader(
     file: Spooled,
     signal?: AbortSignal,
   ) {
-    try {
-      await store.putObject({
+    const put = (ifNoneMatch?: "*") =>
+      store.putObject({
         bucket,
         key: referenceKey,
         body: createReadStream(file.path),
         contentType: "application/octet-stream",
         metadata: referenceMetadata({ sourceName: name, sha256: file.sha256, now: now() }),
-        ifNoneMatch: store.capabilities.conditionalPut ? "*" : undefined,
+        ifNoneMatch,
         signal,
       });
+    if ((await conditionalWrites.support(signal)).ifNoneMatch) {
+      try {
+        await put("*");
+        return true;
+      } catch (error) {
+        if (error instanceof GliderError && error.code === "precondition_failed") return false;
+        throw error;
+      }
+    }
+    // The store ignores If-None-Match: one creation at a time per reference in this process, a fresh look before
+    // writing, and a re-read after it. Only a reference whose stored sha256 is this upload's is used as ours; any
+    // other writer's wins. Its bytes are verified against that sha256 when the delta is encoded (reference cache).
+    const lock = `${bucket}\0${referenceKey}`;
+    while (creating.has(lock)) await creating.get(lock)?.catch(() => undefined);
+    const attempt = (async () => {
+      if (await exists(bucket, referenceKey, signal)) return false;
+      await put();
+      const stored = readDgMetadata((await store.headObject(bucket, referenceKey, signal)).metadata).fileSha256;
+      return stored === file.sha256;
+    })();
+    creating.set(lock, attempt);
+    try {
+      return await attempt;
+    } finally {
+      creating.delete(lock);
+    }
+  }
+
+  async function exists(bucket: string, key: string, signal?: AbortSignal): Promise<boolean> {
+    try {
+      await store.headObject(bucket, key, signal);
       return true;
     } catch (error) {
-      if (error instanceof GliderError && error.code === "precondition_failed") return false;
+      if (error instanceof GliderError && error.code === "key_not_found") return false;
       throw error;
     }
   }

@@ -30,6 +30,18 @@ export function lowerCaseMetadata(metadata: Record<string, string> | undefined):
   return out;
 }
 
+/** Metadata names as every backend reads them back: lower-cased, `_` as `-` (Ceph RGW's spelling; see ObjectHead). */
+export function readableMetadata(metadata: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(metadata ?? {})) out[k.toLowerCase().replaceAll("_", "-")] = String(v);
+  return out;
+}
+
+/** An ETag without its quotes (and weak prefix): the form `If-Match` compares on every backend. */
+export function bareEtag(etag: string): string {
+  return etag.replace(/^W\//, "").replace(/^"(.*)"$/, "$1");
+}
+
 /** Resolves an inclusive HTTP-style range against an object size; unsatisfiable ranges are `invalid_request`. */
 export function resolveRange(range: ByteRange | undefined, size: number): { start: number; end: number } {
   if (!range) return { start: 0, end: size - 1 };

@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { GliderError } from "../errors.js";
-import { iterateBody, lowerCaseMetadata, resolveRange } from "./body.js";
+import { bareEtag, iterateBody, readableMetadata, resolveRange } from "./body.js";
 import { decodeSegment, keyToPath, META_SUFFIX, prefixToFolder } from "./fs-paths.js";
 import { assertValidBucketName, compareKeys } from "./keys.js";
 import type {
@@ -138,6 +138,7 @@ export function createFsStore(dataDir: string): ObjectStore {
     blobTmp: string,
     record: Omit<MetaRecord, "blob" | "v">,
     ifNoneMatch?: "*",
+    ifMatch?: string,
   ): Promise<PutObjectResult> {
     const bucketPath = await assertBucket(bucket);
     const where = locate(bucketPath, key);
@@ -145,6 +146,10 @@ export function createFsStore(dataDir: string): ObjectStore {
       const previous = await readMeta(where.meta);
       if (ifNoneMatch === "*" && previous) {
         throw new GliderError("precondition_failed", `key "${key}" already exists`, { bucket, key });
+      }
+      // Under the key lock: atomic within this process (a second process writing the same key is not excluded).
+      if (ifMatch !== undefined && (!previous || bareEtag(previous.etag) !== bareEtag(ifMatch))) {
+        throw new GliderError("precondition_failed", `key "${key}" does not have ETag ${ifMatch}`, { bucket, key });
       }
       await mkdir(where.folder, { recursive: true });
       const blob = `${where.name}@${randomUUID()}`;
@@ -313,9 +318,10 @@ export function createFsStore(dataDir: string): ObjectStore {
             etag: `"${md5.digest("hex")}"`,
             lastModified: new Date().toISOString(),
             contentType: input.contentType ?? "application/octet-stream",
-            metadata: lowerCaseMetadata(input.metadata),
+            metadata: readableMetadata(input.metadata),
           },
           input.ifNoneMatch,
+          input.ifMatch,
         );
       } finally {
         await unlink(blobTmp).catch(() => undefined);
@@ -349,7 +355,7 @@ export function createFsStore(dataDir: string): ObjectStore {
           etag: meta.etag,
           lastModified: new Date().toISOString(),
           contentType: meta.contentType,
-          metadata: input.metadata ? lowerCaseMetadata(input.metadata) : { ...meta.metadata },
+          metadata: input.metadata ? readableMetadata(input.metadata) : { ...meta.metadata },
         });
       } finally {
         await unlink(blobTmp).catch(() => undefined);

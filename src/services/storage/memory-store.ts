@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
 import { GliderError } from "../errors.js";
-import { cloneHead, lowerCaseMetadata, md5Etag, readAll, resolveRange } from "./body.js";
+import { bareEtag, cloneHead, md5Etag, readAll, readableMetadata, resolveRange } from "./body.js";
 import { assertValidBucketName, assertValidKey, compareKeys } from "./keys.js";
 import type {
   BucketSummary,
@@ -130,12 +130,21 @@ export function createMemoryStore(): ObjectStore {
           key: input.key,
         });
       }
+      if (input.ifMatch !== undefined) {
+        const current = bucketOf(input.bucket).objects.get(input.key)?.head.etag;
+        if (current === undefined || bareEtag(current) !== bareEtag(input.ifMatch)) {
+          throw new GliderError("precondition_failed", `key "${input.key}" does not have ETag ${input.ifMatch}`, {
+            bucket: input.bucket,
+            key: input.key,
+          });
+        }
+      }
       return store(
         input.bucket,
         input.key,
         Buffer.from(data),
         input.contentType ?? "application/octet-stream",
-        lowerCaseMetadata(input.metadata),
+        readableMetadata(input.metadata),
       );
     },
 
@@ -147,7 +156,7 @@ export function createMemoryStore(): ObjectStore {
     async copyObject(input: CopyObjectInput) {
       assertValidKey(input.destinationKey);
       const source = objectOf(input.bucket, input.sourceKey);
-      const metadata = input.metadata ? lowerCaseMetadata(input.metadata) : { ...source.head.metadata };
+      const metadata = input.metadata ? readableMetadata(input.metadata) : { ...source.head.metadata };
       return store(input.bucket, input.destinationKey, source.data, source.head.contentType, metadata);
     },
 

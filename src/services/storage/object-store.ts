@@ -8,7 +8,11 @@ export interface ObjectSummary {
   lastModified: Date;
 }
 
-/** HEAD result: the summary plus content type and user metadata (keys lower-cased, as S3 returns them). */
+/**
+ * HEAD result: the summary plus content type and user metadata. Metadata names come back lower-cased with `_` read
+ * as `-` on every backend (Ceph RGW rewrites them so, and one contract needs one spelling); S3 backends return a
+ * non-ASCII value as the RFC 2047 encoded word it was stored as (`=?UTF-8?B?…?=`, as AWS S3 itself does).
+ */
 export interface ObjectHead extends ObjectSummary {
   contentType: string;
   metadata: Record<string, string>;
@@ -70,6 +74,8 @@ export interface PutObjectInput {
   metadata?: Record<string, string>;
   /** Conditional create: fail with `precondition_failed` when the key already exists. */
   ifNoneMatch?: "*";
+  /** Conditional overwrite: fail with `precondition_failed` unless the object exists with this ETag (quoted or not). */
+  ifMatch?: string;
   signal?: AbortSignal;
 }
 

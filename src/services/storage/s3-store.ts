@@ -16,7 +16,7 @@ import {
 import { Upload } from "@aws-sdk/lib-storage";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { GliderError } from "../errors.js";
-import { iterateBody, lowerCaseMetadata } from "./body.js";
+import { bareEtag, iterateBody, lowerCaseMetadata, readableMetadata } from "./body.js";
 import { assertValidBucketName, assertValidKey, clampMaxKeys, compareKeys } from "./keys.js";
 import type {
   CopyObjectInput,
@@ -65,6 +65,19 @@ function toGliderError(error: unknown, bucket?: string, key?: string): never {
   );
 }
 
+/**
+ * User metadata as it may travel in headers: names lower-cased, values outside printable ASCII as an RFC 2047
+ * encoded word. Node would send such a value as latin1 bytes while the SDK signs it as UTF-8, which a strict server
+ * (Ceph RGW) rejects as SignatureDoesNotMatch; AWS S3 stores and returns the encoded word form anyway.
+ */
+function sendableMetadata(metadata: Record<string, string> | undefined): Record<string, string> {
+  const out = lowerCaseMetadata(metadata);
+  for (const [name, value] of Object.entries(out)) {
+    if (!/^[\x20-\x7e]*$/.test(value)) out[name] = `=?UTF-8?B?${Buffer.from(value, "utf8").toString("base64")}?=`;
+  }
+  return out;
+}
+
 export function createS3Store(options: S3StoreOptions): ObjectStore {
   const config: S3ClientConfig = {
     region: options.region,
@@ -87,7 +100,7 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
         etag: out.ETag ?? "",
         lastModified: out.LastModified ?? new Date(0),
         contentType: out.ContentType ?? "application/octet-stream",
-        metadata: lowerCaseMetadata(out.Metadata),
+        metadata: readableMetadata(out.Metadata),
       };
     } catch (error) {
       // HEAD has no body, so a missing bucket also arrives as a bare 404.
@@ -186,7 +199,7 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
             etag: out.ETag ?? "",
             lastModified: out.LastModified ?? new Date(0),
             contentType: out.ContentType ?? "application/octet-stream",
-            metadata: lowerCaseMetadata(out.Metadata),
+            metadata: readableMetadata(out.Metadata),
           },
           contentLength: out.ContentLength ?? 0,
           body,
@@ -205,8 +218,10 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
         Bucket: input.bucket,
         Key: input.key,
         ContentType: input.contentType ?? "application/octet-stream",
-        Metadata: lowerCaseMetadata(input.metadata),
+        Metadata: sendableMetadata(input.metadata),
         IfNoneMatch: input.ifNoneMatch,
+        // Ceph RGW compares If-Match against the bare ETag (a quoted one never matches); AWS S3 accepts either.
+        IfMatch: input.ifMatch === undefined ? undefined : bareEtag(input.ifMatch),
       };
       try {
         if (input.body instanceof Uint8Array && input.body.length <= multipartThreshold) {
@@ -235,7 +250,9 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
         input.signal?.addEventListener("abort", onAbort, { once: true });
         try {
           const out = await upload.done();
-          return { etag: out.ETag ?? "", size };
+          // Ceph RGW answers CompleteMultipartUpload with an empty ETag; the object's HEAD has the real one.
+          const etag = out.ETag && bareEtag(out.ETag) !== "" ? out.ETag : (await head(input.bucket, input.key)).etag;
+          return { etag, size };
         } finally {
           input.signal?.removeEventListener("abort", onAbort);
         }
@@ -261,7 +278,7 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
             Key: input.destinationKey,
             CopySource: `${input.bucket}/${encodeURIComponent(input.sourceKey).replace(/%2F/g, "/")}`,
             MetadataDirective: input.metadata ? "REPLACE" : "COPY",
-            Metadata: input.metadata ? lowerCaseMetadata(input.metadata) : undefined,
+            Metadata: input.metadata ? sendableMetadata(input.metadata) : undefined,
           }),
           { abortSignal: input.signal },
         );

@@ -3,6 +3,7 @@ import type { SendConfig } from "../../config.js";
 import { createClientHasher } from "../audit/ip.js";
 import { type AuditService, createAuditService } from "../audit/service.js";
 import { createSystemStore } from "../audit/system-store.js";
+import type { ConditionalWriteProbe } from "../storage/conditional-writes.js";
 import type { ObjectStore } from "../storage/object-store.js";
 import { createTokensService, type TokensService } from "../tokens/service.js";
 import { createTransfersService, type TransfersService } from "./service.js";
@@ -23,6 +24,7 @@ export function createSendServices(
   store: ObjectStore,
   logger: Logger,
   now: () => number = Date.now,
+  conditionalWrites?: ConditionalWriteProbe,
 ): SendServices {
   const log = logger.child({ component: "send" });
   const system = createSystemStore(store, config.systemBucket);
@@ -41,6 +43,7 @@ export function createSendServices(
     maxBytes: config.maxBytes,
     presignTtlSeconds: config.presignTtlSeconds,
     sweepIntervalMs: config.sweepIntervalMs,
+    conditionalWrites,
   });
   return { audit, tokens, transfers };
 }

@@ -11,6 +11,7 @@ import type {
   RequestRecordInput,
 } from "../audit/types.js";
 import { GliderError, isGliderError } from "../errors.js";
+import { type ConditionalWriteProbe, declaredConditionalWrites } from "../storage/conditional-writes.js";
 import { constantTimeEqual, sha256Hex } from "../tokens/secret.js";
 import type { TokensService } from "../tokens/service.js";
 import type { SenderPrincipal, TokenState } from "../tokens/types.js";
@@ -88,6 +89,8 @@ export interface TransfersServiceOptions {
   presignTtlSeconds: number;
   /** Sweeper period once `start()` ran; 0 or undefined: no background sweeper (call `sweep()` yourself). */
   sweepIntervalMs?: number;
+  /** Whether the store enforces If-None-Match (probed); default: the store's declared capability. */
+  conditionalWrites?: ConditionalWriteProbe;
 }
 
 const LIVE: readonly TransferStatus[] = ["pending", "uploaded", "completed"];
@@ -155,6 +158,21 @@ export function createTransfersService(options: TransfersServiceOptions): Transf
   const lockOf = (id: string) => `transfer:${id}`;
   const withLock = <T>(id: string, fn: () => Promise<T>) => system.withLock(lockOf(id), fn);
   const conditional = store.capabilities.conditionalPut ? ("*" as const) : undefined;
+  const conditionalWrites = options.conditionalWrites ?? declaredConditionalWrites(store);
+
+  /**
+   * Download slots are only safe where a conditional create is atomic. On a store that ignores If-None-Match two
+   * downloads could claim the same slot, so limited transfers are refused there rather than over-served.
+   */
+  async function assertAtomicSlots(maxDownloads: number, transferId?: string): Promise<void> {
+    if (maxDownloads === 0 || (await conditionalWrites.support()).ifNoneMatch) return;
+    throw new GliderError(
+      "unsupported",
+      "this object store ignores conditional writes (If-None-Match), so download limits cannot be enforced; " +
+        "create the transfer with max_downloads: 0 (unlimited) or use a store that enforces them",
+      { parameter: "max_downloads", max_downloads: maxDownloads, transfer_id: transferId, conditional_writes: false },
+    );
+  }
   let sweeper: Sweeper | undefined;
   let closed = false;
 
@@ -265,6 +283,7 @@ export function createTransfersService(options: TransfersServiceOptions): Transf
 
   async function claimSlot(record: TransferRecord, via: "bytes" | "presigned"): Promise<number | null> {
     if (record.maxDownloads === 0) return null;
+    await assertAtomicSlots(record.maxDownloads, record.id);
     for (let attempt = 0; attempt < 5; attempt++) {
       const { claimed, done } = await readSlots(record.id);
       if (done.size >= record.maxDownloads) refuseUnavailable({ ...record, status: "exhausted" }, now());
@@ -432,6 +451,7 @@ export function createTransfersService(options: TransfersServiceOptions): Transf
         });
       }
       const maxDownloads = intIn(input.maxDownloads, 1, 0, MAX_DOWNLOADS, "max_downloads");
+      await assertAtomicSlots(maxDownloads);
       const expiresIn = intIn(
         input.expiresInSeconds,
         DEFAULT_EXPIRY_SECONDS,
