@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
+import type { Catalogue } from "./deltaglider/catalogue.js";
 import type { DeltaGlider } from "./deltaglider/index.js";
 import type { ObjectStore } from "./storage/object-store.js";
 
@@ -13,6 +14,8 @@ export interface ToolServices {
   store: ObjectStore;
   /** Buckets tools never show (Send's system bucket). */
   hiddenBuckets: readonly string[];
+  /** Logical listings only (no codec, no encode pool): what ls, stats and the planning of a sync need. */
+  catalogue(): Promise<Catalogue>;
   /** DeltaGlider semantics (codec, encode pool, reference cache), loaded on first use. */
   deltaglider(): Promise<DeltaGlider>;
   close(): Promise<void>;
@@ -52,11 +55,20 @@ export async function createToolServices(
     store = instrumentStore(store, metrics, logger.child({ component: "storage" }));
   }
   let deltaglider: Promise<DeltaGlider> | undefined;
+  let catalogue: Promise<Catalogue> | undefined;
   return {
     config,
     logger,
     store,
     hiddenBuckets: [config.send.systemBucket],
+    catalogue() {
+      catalogue ??= deltaglider
+        ? deltaglider.then((dg) => dg.catalogue)
+        : import("./deltaglider/catalogue.js").then(({ createCatalogue }) =>
+            createCatalogue(store, { headConcurrency: config.deltaglider.headConcurrency }),
+          );
+      return catalogue;
+    },
     deltaglider() {
       deltaglider ??= (async () => {
         const { createDeltaGlider } = await import("./deltaglider/index.js");

@@ -40,7 +40,7 @@ export const run: Verb = async (ctx, args) => {
     throw new GliderError("bucket_not_found", `bucket "${bucket}" does not exist`, { bucket });
   }
   const prefix = folderPrefix(key);
-  const { catalogue } = await ctx.services.deltaglider();
+  const catalogue = await ctx.services.catalogue();
   const listing = await listLogical(catalogue, bucket, prefix, {
     recursive: ctx.options.recursive === true,
     signal: ctx.signal,

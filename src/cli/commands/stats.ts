@@ -66,12 +66,12 @@ export const run: Verb = async (ctx, args) => {
   if (ctx.services.hiddenBuckets.includes(bucket) || !(await ctx.services.store.bucketExists(bucket, ctx.signal))) {
     throw new GliderError("bucket_not_found", `bucket "${bucket}" does not exist`, { bucket });
   }
-  const dg = await ctx.services.deltaglider();
+  const catalogue = await ctx.services.catalogue();
   const cache = useCache ? fileCache(ctx) : undefined;
   const progress = ctx.progress(`scanning ${bucket}`);
   let stats: BucketStats;
   try {
-    stats = await bucketStats(dg.catalogue, bucket, {
+    stats = await bucketStats(catalogue, bucket, {
       mode,
       cache,
       refresh: refresh === true,

@@ -3,7 +3,7 @@ import { dirname, resolve } from "node:path";
 import { selects } from "../../services/bucket-ops/filters.js";
 import { assertBucket, folderPrefix, withOriginalSizes } from "../../services/bucket-ops/listing.js";
 import { planSync } from "../../services/bucket-ops/sync-plan.js";
-import type { DeltaGlider } from "../../services/deltaglider/index.js";
+import type { Catalogue } from "../../services/deltaglider/catalogue.js";
 import { usageError } from "../errors.js";
 import { ensureFolder, isDirectory, localPathFor, scanFiles } from "../local-files.js";
 import { forEachConcurrent } from "../pool.js";
@@ -13,15 +13,15 @@ import { downloadObjects, uploadFiles } from "./cp.js";
 import { pathFilter } from "./transfer.js";
 
 /** The remote side of a sync: logical objects below the prefix, original sizes (a HEAD per delta), filter applied. */
-async function remoteEntries(ctx: CommandContext, dg: DeltaGlider, at: S3Location, prefix: string) {
+async function remoteEntries(ctx: CommandContext, catalogue: Catalogue, at: S3Location, prefix: string) {
   const filter = pathFilter(ctx);
   const entries = [];
-  for await (const page of dg.catalogue.walk(at.bucket, prefix, ctx.signal)) {
+  for await (const page of catalogue.walk(at.bucket, prefix, ctx.signal)) {
     const selected = page.entries.filter((e) => {
       const rel = e.key.slice(prefix.length);
       return rel !== "" && !e.key.endsWith("/") && selects(filter, rel);
     });
-    entries.push(...(await withOriginalSizes(dg.catalogue, at.bucket, selected, ctx.signal)));
+    entries.push(...(await withOriginalSizes(catalogue, at.bucket, selected, ctx.signal)));
   }
   return entries.map((e) => ({
     ...e,
@@ -37,12 +37,13 @@ async function localEntries(ctx: CommandContext, root: string) {
   return (await scanFiles(root)).filter((f) => selects(filter, f.path));
 }
 
-async function toS3(ctx: CommandContext, dg: DeltaGlider, source: string, to: S3Location) {
+async function toS3(ctx: CommandContext, source: string, to: S3Location) {
   if (!(await isDirectory(source))) throw usageError(`source must be a directory: ${source}`);
   await assertBucket(ctx.services.store, to.bucket, ctx.services.hiddenBuckets, ctx.signal);
   const prefix = folderPrefix(to.key);
   const dryRun = ctx.options.dryrun === true;
-  const [local, remote] = await Promise.all([localEntries(ctx, source), remoteEntries(ctx, dg, to, prefix)]);
+  const catalogue = await ctx.services.catalogue();
+  const [local, remote] = await Promise.all([localEntries(ctx, source), remoteEntries(ctx, catalogue, to, prefix)]);
   const plan = planSync(local, remote, {
     sizeOnly: ctx.options.sizeOnly === true,
     delete: ctx.options.delete === true,
@@ -62,10 +63,10 @@ async function toS3(ctx: CommandContext, dg: DeltaGlider, source: string, to: S3
         `(dryrun) upload: ${t.source.absolute} to ${s3Url(to.bucket, `${prefix}${t.source.path}`)}`,
       );
     }
-  } else {
+  } else if (plan.transfer.length > 0) {
     await uploadFiles(
       ctx,
-      dg,
+      await ctx.services.deltaglider(),
       plan.transfer.map((t) => t.source),
       to.bucket,
       prefix,
@@ -78,7 +79,7 @@ async function toS3(ctx: CommandContext, dg: DeltaGlider, source: string, to: S3
     ctx.jobs,
     async (d) => {
       const url = s3Url(to.bucket, d.key);
-      if (!dryRun) await dg.deleteObject(to.bucket, d.key, ctx.signal);
+      if (!dryRun) await (await ctx.services.deltaglider()).deleteObject(to.bucket, d.key, ctx.signal);
       report.done({ action: "delete", destination: url, bytes: 0 }, `${dryRun ? "(dryrun) " : ""}delete: ${url}`);
     },
     (d, error) => report.failed(s3Url(to.bucket, d.key), error),
@@ -87,12 +88,13 @@ async function toS3(ctx: CommandContext, dg: DeltaGlider, source: string, to: S3
   return summarize(ctx, report, plan.transfer.length, plan.remove.length, dryRun);
 }
 
-async function fromS3(ctx: CommandContext, dg: DeltaGlider, from: S3Location, dest: string) {
+async function fromS3(ctx: CommandContext, from: S3Location, dest: string) {
   await assertBucket(ctx.services.store, from.bucket, ctx.services.hiddenBuckets, ctx.signal);
   const prefix = folderPrefix(from.key);
   const root = resolve(dest);
   const dryRun = ctx.options.dryrun === true;
-  const [remote, local] = await Promise.all([remoteEntries(ctx, dg, from, prefix), localEntries(ctx, root)]);
+  const catalogue = await ctx.services.catalogue();
+  const [remote, local] = await Promise.all([remoteEntries(ctx, catalogue, from, prefix), localEntries(ctx, root)]);
   const plan = planSync(remote, local, {
     sizeOnly: ctx.options.sizeOnly === true,
     delete: ctx.options.delete === true,
@@ -120,6 +122,7 @@ async function fromS3(ctx: CommandContext, dg: DeltaGlider, from: S3Location, de
       originalBytes: t.source.size,
       relative: t.source.path,
     }));
+    const dg = await ctx.services.deltaglider();
     await downloadObjects(ctx, dg, from.bucket, objects, root, report, `sync ${s3Url(from.bucket, prefix)}`);
   }
   for (const d of plan.remove) {
@@ -164,6 +167,5 @@ export const run: Verb = async (ctx, args) => {
   if (isS3Url(source) && isS3Url(dest))
     throw usageError("sync between two s3:// locations is not supported: use migrate");
   if (!isS3Url(source) && !isS3Url(dest)) throw usageError("one of source and destination must be an s3:// URL");
-  const dg = await ctx.services.deltaglider();
-  return isS3Url(dest) ? toS3(ctx, dg, source, parseS3Url(dest)) : fromS3(ctx, dg, parseS3Url(source), dest);
+  return isS3Url(dest) ? toS3(ctx, source, parseS3Url(dest)) : fromS3(ctx, parseS3Url(source), dest);
 };

@@ -45,12 +45,17 @@ export async function uploadPath(
   progress: Progress,
 ): Promise<PutResult> {
   const body: Readable = path === "-" ? process.stdin : createReadStream(path);
+  // The upload reads through async generators, which cannot be returned while they wait for a chunk: destroying the
+  // source is what ends a read blocked on stdin (or a slow file) when Ctrl-C arrives.
+  const stop = () => body.destroy(ctx.signal.reason instanceof Error ? ctx.signal.reason : undefined);
+  ctx.signal.addEventListener("abort", stop, { once: true });
   try {
     return await putLogical(ctx.services.store, dg, bucket, key, counting(progress)(body), {
       noDelta: noDelta(ctx),
       signal: ctx.signal,
     });
   } finally {
+    ctx.signal.removeEventListener("abort", stop);
     if (body !== process.stdin) body.destroy();
   }
 }

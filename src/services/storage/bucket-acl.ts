@@ -79,6 +79,11 @@ export async function createBucketAcl(
       throw new GliderError("bucket_not_found", `bucket "${bucket}" does not exist`, { bucket });
     }
     if (name === "AccessDenied") throw new GliderError("forbidden", `access denied to the ACL of "${bucket}"`);
+    if (name === "NotImplemented") {
+      throw new GliderError("unsupported", `this S3 server does not implement bucket ACLs (NotImplemented)`, {
+        bucket,
+      });
+    }
     if (name === "AbortError") throw error;
     const message = error instanceof Error ? error.message : String(error);
     throw new GliderError(
