@@ -1,26 +1,10 @@
 #!/usr/bin/env node
-// The `glider` command: runs src/cli.ts through tsx's loader in a child Node process and passes its exit status on.
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
+// The `glider` command: the compiled CLI (dist/cli.js, built by `npm run build`, which `npm ci` runs as `prepare`).
+import { existsSync } from "node:fs";
 
-const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
-const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), cli, ...process.argv.slice(2)], {
-  stdio: "inherit",
-});
-
-// Ctrl-C reaches the whole process group; a signal sent to this launcher alone is passed on.
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-  process.on(signal, () => child.kill(signal));
-}
-child.on("error", (error) => {
-  process.stderr.write(`internal: cannot start the glider CLI: ${error.message}\n`);
+const compiled = new URL("../dist/cli.js", import.meta.url);
+if (!existsSync(compiled)) {
+  process.stderr.write("internal: glider is not built: run `npm run build` (npm ci does it) in the Glider folder\n");
   process.exit(1);
-});
-child.on("exit", (code, signal) => {
-  if (signal) {
-    process.removeAllListeners(signal);
-    process.kill(process.pid, signal);
-  } else {
-    process.exit(code ?? 1);
-  }
-});
+}
+await import(compiled.href);

@@ -1,162 +1,204 @@
 /**
  * `glider`: a DeltaGlider-compatible command line over Glider's services, configured by the same environment as the
- * server. Results go to stdout, logs (silent unless GLIDER_LOG_LEVEL or LOG_LEVEL asks) and errors to stderr; every
- * failure is one stderr line starting with its code (`key_not_found: …`, `invalid configuration: …`).
+ * server. This entry point loads only the argument parser: each verb imports what it needs when it runs, so
+ * `glider --version` and `glider --help` start in a few tens of milliseconds. Results go to stdout, progress, logs and
+ * errors to stderr. Exit status: 0 done, 1 something failed (a summary says what), 2 a wrong command line.
  */
-import { EventEmitter } from "node:events";
-import { constants } from "node:os";
-import { parseArgs } from "node:util";
-import { destination, type Logger, pino } from "pino";
-import { type Command, createContext } from "./cli/context.js";
-import { cp } from "./cli/cp.js";
-import { errorLine, exitStatusOf, usageError } from "./cli/errors.js";
-import { ls } from "./cli/ls.js";
-import { printError } from "./cli/progress.js";
-import { rm } from "./cli/rm.js";
-import { stats } from "./cli/stats.js";
-import { type Config, ConfigError, loadConfig } from "./config.js";
-import { createServices, type Services } from "./services/index.js";
+import { readFileSync } from "node:fs";
+import { Command, CommanderError, Option } from "commander";
+import type { VerbName } from "./cli/runtime.js";
 
-const USAGE = `usage: glider <command> [options]
-
-  ls [-r] [--json] [s3://BUCKET[/PREFIX]]   logical objects: modified, original size, stored size, key
-                                            (no URL: the buckets)
-  cp [--json] s3://BUCKET/KEY FILE|DIR|-    download, reconstructed and verified
-  cp [--json] FILE|- s3://BUCKET/KEY|PREFIX/ upload as DeltaGlider stores it (reference, delta or direct)
-  cp -r [-j N] [--json] s3://BUCKET/PREFIX/ DIR/    download everything below a prefix (N at a time, default 4)
-  cp -r [--json] DIR/ s3://BUCKET/PREFIX/   upload a folder tree
-  rm [-r] [--json] s3://BUCKET/KEY|PREFIX/  delete a logical object, or with -r everything below a prefix
-  stats [--json] s3://BUCKET                object count, original and stored bytes, savings
-
-Configuration comes from the environment, as for the server: STORAGE (fs|memory|s3), DATA_DIR, S3_ENDPOINT,
-S3_REGION, S3_FORCE_PATH_STYLE and the AWS credential chain. Logs go to stderr at GLIDER_LOG_LEVEL (or LOG_LEVEL),
-silent by default. Errors: one stderr line "<code>: <message>", exit status 1 (2 for a wrong command line).`;
-
-const COMMANDS: Record<string, { run: Command; flags: ReadonlySet<string> }> = {
-  ls: { run: ls, flags: new Set(["recursive", "json"]) },
-  cp: { run: cp, flags: new Set(["recursive", "json", "concurrency"]) },
-  rm: { run: rm, flags: new Set(["recursive", "json"]) },
-  stats: { run: stats, flags: new Set(["json"]) },
-};
-
-const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
-
-interface Invocation {
-  command: (typeof COMMANDS)[string];
-  args: string[];
-  options: { recursive: boolean; json: boolean; concurrency: number };
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
 }
 
-function parseCommandLine(argv: string[]): Invocation | "help" {
-  let parsed: ReturnType<typeof parse>;
-  function parse() {
-    return parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        recursive: { type: "boolean", short: "r" },
-        json: { type: "boolean" },
-        concurrency: { type: "string", short: "j" },
-        help: { type: "boolean", short: "h" },
-      },
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function jobsOption() {
+  return new Option("-j, --jobs <n>", "objects transferred at once (default: 2 × cores, 4 to 16)");
+}
+
+/** Flags every verb takes, as the DeltaGlider CLI has them on each command. */
+function connection(command: Command): Command {
+  return command
+    .option("--endpoint-url <url>", "S3 endpoint (implies the s3 store; path-style addressing)")
+    .option("--region <region>", "S3 region")
+    .option("--profile <name>", "AWS profile for credentials")
+    .option("--json", "one JSON document on stdout");
+}
+
+function transferFlags(command: Command, { delta = true } = {}): Command {
+  command
+    .option("--include <pattern>", "only paths matching this fnmatch pattern (repeatable)", collect)
+    .option("--exclude <pattern>", "skip paths matching this fnmatch pattern (repeatable)", collect)
+    .option("-q, --quiet", "no per-object lines and no progress");
+  if (delta) {
+    command
+      .option("--no-delta", "store files as plain objects, without delta compression")
+      .option("--max-ratio <ratio>", "store a direct file when delta/file is above this (default 0.5)");
+  }
+  return command;
+}
+
+async function dispatch(verb: VerbName, args: string[], command: Command): Promise<void> {
+  const { runVerb } = await import("./cli/runtime.js");
+  process.exitCode = await runVerb(verb, args, { ...command.optsWithGlobals() });
+}
+
+export function buildProgram(): Command {
+  const program = new Command("glider")
+    .description("DeltaGlider buckets from the command line: delta-compressed copies, sync, migration and stats")
+    .version(`glider ${version()}`, "--version", "print the version and exit")
+    .helpOption("--help", "show help")
+    .option("--debug", "log every storage call and debug details on stderr")
+    .option("--no-progress", "never draw a progress bar")
+    .exitOverride()
+    .configureOutput({
+      outputError: (text, write) =>
+        write(`invalid_request: ${text.trim().replace(/^error: /, "")} (glider --help shows the usage)\n`),
     });
+
+  connection(
+    transferFlags(
+      program
+        .command("cp")
+        .description("copy files to, from or between s3:// locations (SOURCE/DEST: path, -, or s3://BUCKET/KEY)")
+        .argument("<source>")
+        .argument("<dest>")
+        .option("-r, --recursive", "copy a whole folder or prefix")
+        .addOption(jobsOption()),
+    ),
+  ).action((source, dest, _o, cmd) => dispatch("cp", [source, dest], cmd));
+
+  connection(
+    program
+      .command("ls")
+      .description("list buckets, or the objects of s3://BUCKET[/PREFIX] with their original sizes")
+      .argument("[s3url]")
+      .option("-r, --recursive", "every object below the prefix")
+      .option("-h, --human-readable", "sizes in K, M, G")
+      .option("--summarize", "total object count and size at the end"),
+  ).action((url, _o, cmd) => dispatch("ls", url === undefined ? [] : [url], cmd));
+
+  connection(
+    program
+      .command("rm")
+      .description("delete an object, or with -r everything below a prefix (references nothing needs go too)")
+      .argument("<s3url>")
+      .option("-r, --recursive", "everything below the prefix")
+      .option("--dryrun", "show what would be deleted")
+      .option("-q, --quiet", "no per-object lines"),
+  ).action((url, _o, cmd) => dispatch("rm", [url], cmd));
+
+  connection(
+    transferFlags(
+      program
+        .command("sync")
+        .description("make DEST like SOURCE (a folder and an s3:// prefix, either way): new, resized or newer files")
+        .argument("<source>")
+        .argument("<dest>")
+        .option("--delete", "delete destination files the source does not have")
+        .option("--dryrun", "show what would be done")
+        .option("--size-only", "compare sizes only, not modification times")
+        .addOption(jobsOption()),
+    ),
+  ).action((source, dest, _o, cmd) => dispatch("sync", [source, dest], cmd));
+
+  connection(
+    transferFlags(
+      program
+        .command("migrate")
+        .description("copy existing S3 objects into DeltaGlider layout (resumable: present objects are skipped)")
+        .argument("<source>")
+        .argument("<dest>")
+        .option("--dry-run", "show what would be migrated")
+        .option("-y, --yes", "do not ask for confirmation")
+        .option("--no-preserve-prefix", "do not keep the source folder's name under DEST")
+        .addOption(jobsOption()),
+    ),
+  ).action((source, dest, _o, cmd) => dispatch("migrate", [source, dest], cmd));
+
+  connection(
+    program
+      .command("verify")
+      .description("reconstruct an object and check its sha256 (JSON: valid, expected_sha256, actual_sha256, message)")
+      .argument("<s3url>"),
+  ).action((url, _o, cmd) => dispatch("verify", [url], cmd));
+
+  connection(
+    program
+      .command("stats")
+      .description("bucket statistics: objects, original and stored size, savings (BUCKET or s3://BUCKET)")
+      .argument("<bucket>")
+      .option("--sampled", "one HEAD per DeltaSpace (estimates the other deltas)")
+      .option("--detailed", "one HEAD per delta: exact original sizes")
+      .option("--refresh", "recompute even when cached figures are still valid")
+      .option("--no-cache", "neither read nor write cached figures"),
+  ).action((bucket, _o, cmd) => dispatch("stats", [bucket], cmd));
+
+  connection(
+    program
+      .command("purge")
+      .description("delete expired temporary copies under .deltaglider/tmp/ (BUCKET or s3://BUCKET)")
+      .argument("<bucket>")
+      .option("--dry-run", "show what would be deleted"),
+  ).action((bucket, _o, cmd) => dispatch("purge", [bucket], cmd));
+
+  connection(
+    program
+      .command("get-bucket-acl")
+      .description("print a bucket's ACL as aws s3api does (BUCKET or s3://BUCKET)")
+      .argument("<bucket>"),
+  ).action((bucket, _o, cmd) => dispatch("get-bucket-acl", [bucket], cmd));
+
+  connection(
+    program
+      .command("put-bucket-acl")
+      .description("set a bucket's ACL (a canned --acl, grants, or a JSON policy)")
+      .argument("<bucket>")
+      .addOption(
+        new Option("--acl <acl>", "canned ACL").choices([
+          "private",
+          "public-read",
+          "public-read-write",
+          "authenticated-read",
+        ]),
+      )
+      .option("--grant-full-control <grantees>", "e.g. id=CANONICAL_ID")
+      .option("--grant-read <grantees>", "may list objects")
+      .option("--grant-read-acp <grantees>", "may read the ACL")
+      .option("--grant-write <grantees>", "may create objects")
+      .option("--grant-write-acp <grantees>", "may write the ACL")
+      .option("--access-control-policy <json>", "the whole ACL as JSON"),
+  ).action((bucket, _o, cmd) => dispatch("put-bucket-acl", [bucket], cmd));
+
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  if (argv.length === 0) {
+    process.stderr.write("invalid_request: no command given (glider --help shows the usage)\n");
+    process.exitCode = 2;
+    return;
   }
   try {
-    parsed = parse();
+    await program.parseAsync(argv, { from: "user" });
   } catch (error) {
-    throw usageError(`${error instanceof Error ? error.message : String(error)} (glider --help shows the usage)`);
-  }
-  const { values, positionals } = parsed;
-  if (values.help || positionals[0] === "help") return "help";
-  const [name, ...args] = positionals;
-  if (name === undefined) throw usageError("no command given: ls, cp, rm or stats (glider --help shows the usage)");
-  const command = COMMANDS[name];
-  if (!command) throw usageError(`unknown command "${name}": ls, cp, rm or stats`);
-  for (const flag of ["recursive", "json", "concurrency"] as const) {
-    if (values[flag] !== undefined && !command.flags.has(flag)) {
-      throw usageError(`${name} does not take --${flag}`);
-    }
-  }
-  let concurrency = 4;
-  if (values.concurrency !== undefined) {
-    concurrency = Number(values.concurrency);
-    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
-      throw usageError(`--concurrency expects an integer from 1 to 64, got "${values.concurrency}"`);
-    }
-    if (!values.recursive) throw usageError("--concurrency only applies to cp -r");
-  }
-  return {
-    command,
-    args,
-    options: { recursive: values.recursive ?? false, json: values.json ?? false, concurrency },
-  };
-}
-
-/** Logs on stderr (stdout carries results), silent unless asked for. */
-function createCliLogger(env: NodeJS.ProcessEnv): Logger {
-  const level = env.GLIDER_LOG_LEVEL || env.LOG_LEVEL || "silent";
-  if (!LOG_LEVELS.includes(level)) {
-    const variable = env.GLIDER_LOG_LEVEL ? "GLIDER_LOG_LEVEL" : "LOG_LEVEL";
-    throw new ConfigError(
-      `invalid configuration: ${variable}: expected one of ${LOG_LEVELS.join(", ")} (got "${level}")`,
-    );
-  }
-  return pino({ level, base: { service: "glider-cli" } }, destination({ dest: 2, sync: true }));
-}
-
-/** The server's configuration, minus what a short-lived process must not start (Send's background sweeper). */
-function cliConfig(env: NodeJS.ProcessEnv): Config {
-  const config = loadConfig(env);
-  return { ...config, send: { ...config.send, sweepIntervalMs: 0 } };
-}
-
-async function run(argv: string[]): Promise<number> {
-  const invocation = parseCommandLine(argv);
-  if (invocation === "help") {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  // The AWS SDK's Node-version notice would be a second stderr line on every run.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-  const config = cliConfig(process.env);
-  const logger = createCliLogger(process.env);
-
-  // One command's signal, and any signal a service derives from it, is shared by every request in flight (up to
-  // HEAD_CONCURRENCY HEADs, plus transfers): by design, not a leak. Node's default of 10 would print a warning.
-  EventEmitter.defaultMaxListeners = Math.max(EventEmitter.defaultMaxListeners, 1024);
-  const controller = new AbortController();
-  let interrupted: NodeJS.Signals | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (interrupted) process.exit(128 + (constants.signals[signal] ?? 2));
-    interrupted = signal;
-    controller.abort(new Error(`interrupted by ${signal}`));
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-
-  let services: Services | undefined;
-  try {
-    services = createServices(config, logger);
-    const ctx = createContext(services, invocation.options, controller.signal);
-    return await invocation.command.run(ctx, invocation.args);
-  } catch (error) {
-    if (interrupted) {
-      printError(`interrupted: ${interrupted}`);
-      return 128 + (constants.signals[interrupted] ?? 2);
+    if (error instanceof CommanderError) {
+      // --help and --version end "successfully"; everything else is a wrong command line.
+      process.exitCode = error.exitCode === 0 ? 0 : 2;
+      return;
     }
     throw error;
-  } finally {
-    await services?.close().catch((error: unknown) => logger.warn({ err: error }, "closing services failed"));
   }
 }
 
-/** Exits once stdout has taken everything (pipes may still hold output), whatever handles are left open. */
-function exit(status: number): void {
-  process.stdout.write("", () => process.exit(status));
-}
-
-run(process.argv.slice(2)).then(exit, (error: unknown) => {
-  printError(errorLine(error));
-  exit(exitStatusOf(error));
-});
+main(process.argv.slice(2)).then(
+  () => process.stdout.write("", () => process.exit()),
+  (error: unknown) => {
+    process.stderr.write(`internal: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stdout.write("", () => process.exit(1));
+  },
+);

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, stat, utimes } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -17,10 +17,14 @@ export async function writeFileAtomically(
   body: Readable,
   progress: Progress,
   signal?: AbortSignal,
+  mtime?: Date,
 ): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.glider-${process.pid}-${randomBytes(4).toString("hex")}.part`);
   try {
     await pipeline(body, counting(progress), createWriteStream(temp, { flags: "wx" }), { signal });
+    // As `aws s3 cp/sync`: the file takes the object's modification time, so a later sync sees it as unchanged.
+    if (mtime) await utimes(temp, mtime, mtime);
+    signal?.throwIfAborted();
     await rename(temp, path);
   } catch (error) {
     body.destroy();
@@ -77,4 +81,23 @@ export async function listFiles(root: string): Promise<string[]> {
   }
   await visit(root, "");
   return out.sort(compareKeys);
+}
+
+/** A local file below a synced or copied folder: `/`-separated relative path, size and modification time. */
+export interface LocalFile {
+  path: string;
+  absolute: string;
+  size: number;
+  mtimeMs: number;
+}
+
+/** `listFiles` with each file's size and modification time (one stat each). */
+export async function scanFiles(root: string): Promise<LocalFile[]> {
+  const out: LocalFile[] = [];
+  for (const rel of await listFiles(root)) {
+    const absolute = join(root, ...rel.split("/"));
+    const info = await stat(absolute);
+    out.push({ path: rel, absolute, size: info.size, mtimeMs: info.mtimeMs });
+  }
+  return out;
 }

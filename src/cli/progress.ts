@@ -1,10 +1,11 @@
 /**
- * Progress for long transfers: one status line on stderr, redrawn in place, only when stderr is a terminal and
- * only once the transfer has run for a moment (short commands never flash a line). Anything else written to stderr
- * goes through `printError` so the status line is cleared first.
+ * One progress line on stderr, redrawn in place: bytes done of the total, rate and ETA (and objects for recursive
+ * transfers). Drawn only when enabled (stderr is a terminal, no -q, no --no-progress) and only once a transfer has
+ * run for a moment, so short commands never flash a line. Everything else written to stderr goes through
+ * `printError`, which clears the line first.
  */
-const START_AFTER_MS = 700;
-const REDRAW_EVERY_MS = 150;
+const START_AFTER_MS = 300;
+const REDRAW_EVERY_MS = 100;
 
 let shown = false;
 
@@ -32,13 +33,22 @@ export function formatBytes(bytes: number): string {
   return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
+function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return "--:--";
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const mm = String(Math.floor((s % 3600) / 60)).padStart(2, "0");
+  const ss = String(s % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
+}
+
 export interface Progress {
   /** Bytes moved. */
   bytes(n: number): void;
-  /** One object finished (recursive transfers). */
+  /** One object finished. */
   item(): void;
-  /** Objects done so far, when the caller counts them itself. */
-  setItems(n: number): void;
+  /** Adds to the expected totals (known as listings arrive). */
+  expect(bytes: number, items?: number): void;
   /** Stops drawing and removes the line. */
   end(): void;
 }
@@ -47,36 +57,68 @@ export interface ProgressOptions {
   label: string;
   totalBytes?: number;
   totalItems?: number;
-  /** @default process.stderr.isTTY */
-  enabled?: boolean;
+  enabled: boolean;
+  /** Clock for tests of the drawing. @default Date.now */
+  now?: () => number;
+  write?: (text: string) => void;
+  columns?: () => number;
+}
+
+/** The line itself (exported for tests): label, bar, bytes, percent, rate, ETA, objects. */
+export function renderProgress(input: {
+  label: string;
+  bytes: number;
+  totalBytes?: number;
+  items: number;
+  totalItems?: number;
+  elapsedMs: number;
+  columns: number;
+}): string {
+  const { bytes, totalBytes, items, totalItems } = input;
+  const rate = bytes / Math.max(0.001, input.elapsedMs / 1000);
+  const parts = [input.label];
+  if (totalBytes && totalBytes > 0) {
+    const fraction = Math.min(1, bytes / totalBytes);
+    const width = 20;
+    const filled = Math.round(fraction * width);
+    parts.push(`[${"#".repeat(filled)}${"-".repeat(width - filled)}]`);
+    parts.push(`${formatBytes(bytes)} / ${formatBytes(totalBytes)} ${Math.floor(fraction * 100)}%`);
+  } else parts.push(formatBytes(bytes));
+  parts.push(`${formatBytes(rate)}/s`);
+  if (totalBytes && totalBytes > 0)
+    parts.push(`ETA ${formatDuration(rate > 0 ? (totalBytes - bytes) / rate : Infinity)}`);
+  if (totalItems !== undefined || items > 0)
+    parts.push(`${items}${totalItems !== undefined ? `/${totalItems}` : ""} objects`);
+  return parts.join("  ").slice(0, Math.max(10, input.columns - 1));
 }
 
 export function createProgress(options: ProgressOptions): Progress {
-  const enabled = options.enabled ?? process.stderr.isTTY === true;
-  const started = Date.now();
+  const now = options.now ?? Date.now;
+  const write = options.write ?? ((text: string) => process.stderr.write(text));
+  const columns = options.columns ?? (() => process.stderr.columns || 100);
+  const started = now();
   let bytes = 0;
   let items = 0;
+  let totalBytes = options.totalBytes;
+  let totalItems = options.totalItems;
   let drawnAt = 0;
   let ended = false;
 
-  function draw(force = false) {
-    if (!enabled || ended) return;
-    const now = Date.now();
-    if (now - started < START_AFTER_MS || (!force && now - drawnAt < REDRAW_EVERY_MS)) return;
-    drawnAt = now;
-    const rate = bytes / Math.max(0.001, (now - started) / 1000);
-    const parts = [options.label];
-    if (options.totalItems !== undefined || items > 0) {
-      parts.push(`${items}${options.totalItems !== undefined ? `/${options.totalItems}` : ""} objects`);
-    }
-    parts.push(
-      options.totalBytes
-        ? `${formatBytes(bytes)} / ${formatBytes(options.totalBytes)} (${Math.floor((bytes / options.totalBytes) * 100)}%)`
-        : formatBytes(bytes),
-    );
-    parts.push(`${formatBytes(rate)}/s`);
-    const columns = process.stderr.columns || 100;
-    process.stderr.write(`\r\x1b[K${parts.join("  ").slice(0, columns - 1)}`);
+  function draw() {
+    if (!options.enabled || ended) return;
+    const t = now();
+    if (t - started < START_AFTER_MS || t - drawnAt < REDRAW_EVERY_MS) return;
+    drawnAt = t;
+    const line = renderProgress({
+      label: options.label,
+      bytes,
+      totalBytes,
+      items,
+      totalItems,
+      elapsedMs: t - started,
+      columns: columns(),
+    });
+    write(`\r\x1b[K${line}`);
     shown = true;
   }
 
@@ -89,13 +131,13 @@ export function createProgress(options: ProgressOptions): Progress {
       items++;
       draw();
     },
-    setItems(n) {
-      items = n;
-      draw();
+    expect(moreBytes, moreItems = 0) {
+      totalBytes = (totalBytes ?? 0) + moreBytes;
+      if (moreItems) totalItems = (totalItems ?? 0) + moreItems;
     },
     end() {
       ended = true;
-      clearStatus();
+      if (options.enabled) clearStatus();
     },
   };
 }

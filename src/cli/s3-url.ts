@@ -34,7 +34,14 @@ export function s3Url(bucket: string, key = ""): string {
   return `s3://${bucket}/${key}`;
 }
 
-/** A prefix taken as a folder: "" stays the bucket root, anything else ends with `/`. */
-export function folderPrefix(prefix: string): string {
-  return prefix === "" || prefix.endsWith("/") ? prefix : `${prefix}/`;
+/** `BUCKET`, `s3://BUCKET` or `s3://BUCKET/` (as the DeltaGlider CLI accepts for stats, purge and the ACL verbs). */
+export function parseBucketArg(arg: string): string {
+  if (isS3Url(arg)) {
+    const { bucket, key } = parseS3Url(arg);
+    if (key !== "") throw usageError(`expected a bucket, got "${arg}" (no key or prefix)`);
+    return bucket;
+  }
+  return parseS3Url(`s3://${arg}`).bucket;
 }
+
+export { folderPrefix } from "../services/bucket-ops/listing.js";

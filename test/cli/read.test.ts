@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compareKeys } from "../../src/services/storage/keys.js";
 import type { ObjectStore } from "../../src/services/storage/object-store.js";
 import { expected, loadBucketFixture } from "../helpers/bucket-fixture.js";
+import { ensureCliBuilt } from "../helpers/cli-build.js";
 import { createS3StoreFor, type S3rverHandle, startS3rver } from "../helpers/s3rver.js";
 import { REPO_ROOT } from "../helpers/shared.js";
 import { fileSha256, runCli, s3Env, sha256, treeOf } from "./run.js";
@@ -18,6 +19,7 @@ describe("glider CLI: reading", () => {
   let work: string;
 
   beforeAll(async () => {
+    await ensureCliBuilt();
     s3 = await startS3rver();
     store = createS3StoreFor(s3);
     env = s3Env(s3);
@@ -64,15 +66,17 @@ describe("glider CLI: reading", () => {
     }
   });
 
-  it("ls prints aws-style lines: PRE folders, then modified, original size, stored size and name", async () => {
+  it("ls prints the DeltaGlider CLI's lines with ORIGINAL sizes: PRE folders, then modified, size and name", async () => {
     const { code, out } = await runCli(["ls", "s3://fixture/apps/viewer/"], env);
     expect(code).toBe(0);
     const lines = out.trimEnd().split("\n");
     expect(lines).toHaveLength(expected.listings["apps/viewer/"].objects.length);
-    expect(lines[1]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +1077265 +64 viewer-4\.0\.0\.zip$/);
+    expect(lines[1]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {4}1077265 viewer-4\.0\.0\.zip$/);
     const root = await runCli(["ls", "s3://fixture"], env);
-    expect(root.out).toContain("PRE agents/\n");
-    expect(root.out).toMatch(/ 78571 +64 site-2025-03\.zip\n/);
+    expect(root.out).toContain(`${" ".repeat(27)}PRE agents/\n`);
+    expect(root.out).toMatch(/ {6}78571 site-2025-03\.zip\n/);
+    // A prefix without its trailing slash is the same folder, as with the DeltaGlider CLI.
+    expect((await runCli(["ls", "s3://fixture/apps/viewer"], env)).out).toBe(out);
   });
 
   it("ls of a missing bucket fails with bucket_not_found", async () => {
@@ -82,15 +86,23 @@ describe("glider CLI: reading", () => {
     expect(errLines[0]).toMatch(/^bucket_not_found: /);
   });
 
-  it("stats --json gives the bucket totals", async () => {
-    const { code, out, stderr } = await runCli(["stats", "--json", "s3://fixture"], env);
+  it("stats --detailed --json gives the exact bucket totals the DeltaGlider CLI's --detailed gives", async () => {
+    const { code, out, stderr } = await runCli(["stats", "--detailed", "--no-cache", "--json", "s3://fixture"], env);
     expect(stderr).toBe("");
     expect(code).toBe(0);
-    expect(JSON.parse(out)).toEqual({
+    // Recorded in the fixture's README: `deltaglider stats --detailed` reports these figures for this bucket.
+    expect(JSON.parse(out)).toMatchObject({
+      bucket: "fixture",
+      mode: "detailed",
       object_count: 25,
-      original_bytes: 8084849,
-      stored_bytes: 2561166,
+      total_size: 8084849,
+      compressed_size: 2561166,
+      delta_objects: 16,
+      direct_objects: 9,
       savings_pct: 68.32,
+      original_size_exact: true,
+      estimated_objects: 0,
+      cached: false,
     });
     expect(expected.totals).toMatchObject({ original_bytes: 8084849, stored_bytes: 2561166, savings_pct: 68.32 });
   });
@@ -101,7 +113,7 @@ describe("glider CLI: reading", () => {
     const toFile = await runCli(["cp", `s3://fixture/${key}`, file], env);
     expect(toFile.stderr).toBe("");
     expect(toFile.code).toBe(0);
-    expect(toFile.out).toBe(`download: s3://fixture/${key} to ${file}\n`);
+    expect(toFile.out).toBe(`download: 's3://fixture/${key}' to '${file}' (${byKey.get(key)?.original_bytes} bytes)\n`);
     expect(await fileSha256(file)).toBe(byKey.get(key)?.sha256);
 
     const folder = join(work, "into");
@@ -109,10 +121,19 @@ describe("glider CLI: reading", () => {
     expect(intoFolder.code).toBe(0);
     const path = join(folder, "site-2025-04.zip");
     expect(JSON.parse(intoFolder.out)).toEqual({
-      key: "site-2025-04.zip",
-      path,
-      original_bytes: byKey.get("site-2025-04.zip")?.original_bytes,
-      sha256: byKey.get("site-2025-04.zip")?.sha256,
+      command: "cp",
+      dry_run: false,
+      operations: [
+        {
+          action: "download",
+          source: "s3://fixture/site-2025-04.zip",
+          destination: path,
+          bytes: byKey.get("site-2025-04.zip")?.original_bytes,
+          sha256: byKey.get("site-2025-04.zip")?.sha256,
+        },
+      ],
+      failures: [],
+      summary: { succeeded: 1, failed: 0, skipped: 0, bytes: byKey.get("site-2025-04.zip")?.original_bytes },
     });
     expect(await fileSha256(path)).toBe(byKey.get("site-2025-04.zip")?.sha256);
 
@@ -134,8 +155,11 @@ describe("glider CLI: reading", () => {
     const dir = join(work, "all");
     const { code, stdout, errLines } = await runCli(["cp", "-r", "s3://fixture/", `${dir}/`], env);
     expect(code).not.toBe(0);
-    expect(errLines).toEqual(unrestorable.map((k) => expect.stringMatching(new RegExp(`^integrity_failed: .*${k}`))));
     const restorable = expected.objects.filter((o) => o.restorable);
+    expect(errLines).toEqual([
+      ...unrestorable.map((k) => expect.stringMatching(new RegExp(`^integrity_failed: .*${k}`))),
+      `cp: ${unrestorable.length} of ${restorable.filter((o) => !o.key.endsWith("/")).length + unrestorable.length} objects failed`,
+    ]);
     for (const o of restorable) {
       if (o.key.endsWith("/")) continue;
       expect(await fileSha256(join(dir, o.key)), o.key).toBe(o.sha256);
@@ -216,11 +240,14 @@ describe("glider CLI: reading", () => {
     expect(errLines).toEqual([expect.stringMatching(/^invalid_request: /)]);
   });
 
-  it("bin/glider.js launches the CLI and passes its exit status on", async () => {
+  it("bin/glider.js launches the compiled CLI and passes its exit status on", async () => {
     const entry = [join(REPO_ROOT, "bin/glider.js")];
     const help = await runCli(["--help"], env, { entry });
     expect(help.code).toBe(0);
-    expect(help.out).toMatch(/^usage: glider <command>/);
+    expect(help.out).toMatch(/^Usage: glider \[options\] \[command\]/);
+    const version = await runCli(["--version"], env, { entry });
+    expect(version.out).toBe(`glider ${JSON.parse(await readFile(join(REPO_ROOT, "package.json"), "utf8")).version}\n`);
+    expect(await readFile(join(REPO_ROOT, "bin/glider.js"), "utf8")).toContain("dist/cli.js");
     const readme = await runCli(["cp", "s3://fixture/README.txt", "-"], env, { entry });
     expect(readme.code).toBe(0);
     expect(sha256(readme.stdout)).toBe(byKey.get("README.txt")?.sha256);

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
+import { CLI_ENTRY } from "../helpers/cli-build.js";
 import type { S3rverHandle } from "../helpers/s3rver.js";
 import { REPO_ROOT } from "../helpers/shared.js";
 
@@ -27,17 +28,25 @@ export function s3Env(s3: S3rverHandle): Record<string, string> {
   };
 }
 
-/** Runs `glider <args>` as its own process (node --import tsx src/cli.ts), optionally feeding stdin. */
+/** Environment pointing the CLI at a filesystem store below `dataDir`. */
+export function fsEnv(dataDir: string): Record<string, string> {
+  return { STORAGE: "fs", DATA_DIR: dataDir };
+}
+
+/**
+ * Runs the compiled `glider <args>` (bin/glider.js, built by `ensureCliBuilt` in the file's setup) as its own
+ * process, optionally feeding stdin.
+ */
 export function runCli(
   args: string[],
   env: Record<string, string>,
-  options: { stdin?: Buffer; entry?: string[] } = {},
+  options: { stdin?: Buffer; entry?: string[]; cwd?: string } = {},
 ): Promise<CliResult> {
-  const entry = options.entry ?? ["--import", "tsx", join(REPO_ROOT, "src/cli.ts")];
+  const entry = options.entry ?? [CLI_ENTRY];
   // The CLI must not depend on anything the test runner's environment happens to hold.
-  const { LOG_LEVEL: _l, GLIDER_LOG_LEVEL: _g, STORAGE: _s, ...base } = process.env;
+  const { LOG_LEVEL: _l, GLIDER_LOG_LEVEL: _g, STORAGE: _s, AWS_ENDPOINT_URL: _e, ...base } = process.env;
   const child = spawn(process.execPath, [...entry, ...args], {
-    cwd: REPO_ROOT,
+    cwd: options.cwd ?? REPO_ROOT,
     env: { ...base, ...env },
     stdio: ["pipe", "pipe", "pipe"],
   });

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ObjectStore } from "../../src/services/storage/object-store.js";
 import { loadBucketFixture } from "../helpers/bucket-fixture.js";
+import { ensureCliBuilt } from "../helpers/cli-build.js";
 import { createS3StoreFor, type S3rverHandle, startS3rver } from "../helpers/s3rver.js";
 import { fileSha256, runCli, s3Env, sha256, treeOf } from "./run.js";
 
@@ -36,6 +37,7 @@ describe("glider CLI: writing and deleting", () => {
   let work: string;
 
   beforeAll(async () => {
+    await ensureCliBuilt();
     s3 = await startS3rver();
     store = createS3StoreFor(s3);
     env = s3Env(s3);
@@ -57,19 +59,26 @@ describe("glider CLI: writing and deleting", () => {
     const first = await runCli(["cp", "--json", join(work, "app-1.0.zip"), "s3://uploads/releases/"], env);
     expect(first.stderr).toBe("");
     expect(first.code).toBe(0);
-    expect(JSON.parse(first.out)).toMatchObject({
-      key: "releases/app-1.0.zip",
+    expect(JSON.parse(first.out).operations[0]).toMatchObject({
+      action: "upload",
+      destination: "s3://uploads/releases/app-1.0.zip",
       stored_as: "reference",
-      original_bytes: 300_000,
+      bytes: 300_000,
     });
     const second = await runCli(["cp", "--json", join(work, "app-1.1.zip"), "s3://uploads/releases/app-1.1.zip"], env);
     expect(second.code).toBe(0);
-    const delta = JSON.parse(second.out);
-    expect(delta).toMatchObject({ key: "releases/app-1.1.zip", stored_as: "delta", original_bytes: 300_000 });
+    const delta = JSON.parse(second.out).operations[0];
+    expect(delta).toMatchObject({
+      destination: "s3://uploads/releases/app-1.1.zip",
+      stored_as: "delta",
+      bytes: 300_000,
+    });
     expect(delta.stored_bytes).toBeLessThan(30_000);
     const text = await runCli(["cp", join(work, "notes.txt"), "s3://uploads/releases/"], env);
     expect(text.code).toBe(0);
-    expect(text.out).toMatch(/^upload: .*notes\.txt to s3:\/\/uploads\/releases\/notes\.txt \(direct, 14 bytes/);
+    expect(text.out).toMatch(
+      /^upload: '.*notes\.txt' to 's3:\/\/uploads\/releases\/notes\.txt' \(direct: 14 bytes\)\n$/,
+    );
     expect((await physicalKeys(store, "uploads")).sort()).toEqual([
       "releases/app-1.0.zip.delta",
       "releases/app-1.1.zip.delta",
@@ -94,7 +103,12 @@ describe("glider CLI: writing and deleting", () => {
     const body = randomBytes(50_000);
     const up = await runCli(["cp", "--json", "-", "s3://pipes/in/blob.tar"], env, { stdin: body });
     expect(up.code).toBe(0);
-    expect(JSON.parse(up.out)).toMatchObject({ key: "in/blob.tar", stored_as: "reference", original_bytes: 50_000 });
+    expect(JSON.parse(up.out).operations[0]).toMatchObject({
+      source: "-",
+      destination: "s3://pipes/in/blob.tar",
+      stored_as: "reference",
+      bytes: 50_000,
+    });
     const down = await runCli(["cp", "s3://pipes/in/blob.tar", "-"], env);
     expect(down.code).toBe(0);
     expect(down.stdout.equals(body)).toBe(true);
@@ -121,17 +135,16 @@ describe("glider CLI: writing and deleting", () => {
     const up = await runCli(["cp", "-r", "--json", `${tree}/`, "s3://other/p/"], env);
     expect(up.stderr).toBe("");
     expect(up.code).toBe(0);
-    const reports = up.out
-      .trimEnd()
-      .split("\n")
-      .map((l) => JSON.parse(l));
-    expect(reports.map((r) => [r.key, r.stored_as])).toEqual([
-      ["p/build-1.zip", "reference"],
-      ["p/build-2.zip", "delta"],
-      ["p/docs/deep/empty.txt", "direct"],
-      ["p/docs/readme.md", "direct"],
-      ["p/ünïcode name.bin", "direct"],
+    const report = JSON.parse(up.out);
+    const reports = [...report.operations].sort((x, y) => (x.destination < y.destination ? -1 : 1));
+    expect(reports.map((r: { destination: string; stored_as: string }) => [r.destination, r.stored_as])).toEqual([
+      ["s3://other/p/build-1.zip", "reference"],
+      ["s3://other/p/build-2.zip", "delta"],
+      ["s3://other/p/docs/deep/empty.txt", "direct"],
+      ["s3://other/p/docs/readme.md", "direct"],
+      ["s3://other/p/ünïcode name.bin", "direct"],
     ]);
+    expect(report.summary).toMatchObject({ succeeded: 5, failed: 0 });
 
     const down = join(work, "tree-back");
     const back = await runCli(["cp", "-r", "s3://other/p/", down], env);
@@ -150,7 +163,7 @@ describe("glider CLI: writing and deleting", () => {
     await writeFile(join(tree, "c.txt"), "c");
     const { code, errLines, out } = await runCli(["cp", "-r", tree, "s3://other/bad"], env);
     expect(code).toBe(1);
-    expect(errLines).toEqual([expect.stringMatching(/^invalid_key: .*b\.delta/)]);
+    expect(errLines).toEqual([expect.stringMatching(/^invalid_key: .*b\.delta/), "cp: 1 of 3 objects failed"]);
     expect(out.trimEnd().split("\n")).toHaveLength(2);
     expect((await physicalKeys(store, "other", "bad/")).sort()).toEqual(["bad/a.txt", "bad/c.txt"]);
   });
@@ -181,7 +194,7 @@ describe("glider CLI: writing and deleting", () => {
     expect(await treeOf(dir)).toEqual([]);
   });
 
-  it("rm deletes a key, rm -r a prefix with its reference, and a missing key is key_not_found", async () => {
+  it("rm deletes a key, rm -r a prefix with its reference, and a missing key is only noted (as S3 and DeltaGlider)", async () => {
     await loadBucketFixture(store, "rmtest");
     const key = "apps/viewer/viewer-4.0.1.zip";
     const removed = await runCli(["rm", `s3://rmtest/${key}`], env);
@@ -200,7 +213,11 @@ describe("glider CLI: writing and deleting", () => {
 
     const prefix = await runCli(["rm", "-r", "--json", "s3://rmtest/sdk/"], env);
     expect(prefix.code).toBe(0);
-    expect(JSON.parse(prefix.out).deleted.sort()).toEqual([
+    expect(
+      JSON.parse(prefix.out)
+        .operations.map((o: { destination: string }) => o.destination.slice("s3://rmtest/".length))
+        .sort(),
+    ).toEqual([
       "sdk/2.3/acme-sdk-2.3.0.zip",
       "sdk/2.3/acme-sdk-2.3.1.zip",
       "sdk/2.3/acme-sdk-2.3.2.zip",
@@ -211,8 +228,9 @@ describe("glider CLI: writing and deleting", () => {
     expect(listed.objects.some((o: { key: string }) => o.key.startsWith("sdk/"))).toBe(false);
 
     const missing = await runCli(["rm", "s3://rmtest/apps/viewer/viewer-4.0.1.zip"], env);
-    expect(missing.code).not.toBe(0);
-    expect(missing.errLines).toEqual([expect.stringMatching(/^key_not_found: /)]);
+    expect(missing.code).toBe(0);
+    expect(missing.out).toBe("");
+    expect(missing.errLines).toEqual(["delete: nothing found at s3://rmtest/apps/viewer/viewer-4.0.1.zip"]);
     expect(existsSync(join(work, "still.zip"))).toBe(true);
   });
 });

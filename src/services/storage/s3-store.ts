@@ -13,8 +13,6 @@ import {
   type S3ClientConfig,
   S3ServiceException,
 } from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
-import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { GliderError } from "../errors.js";
 import { bareEtag, iterateBody, lowerCaseMetadata, readableMetadata } from "./body.js";
 import { assertValidBucketName, assertValidKey, clampMaxKeys, compareKeys } from "./keys.js";
@@ -239,6 +237,8 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
             }
           })(),
         );
+        // Loaded on first use: a process that only reads (the CLI's ls, stats, downloads) never pays for it.
+        const { Upload } = await import("@aws-sdk/lib-storage");
         const upload = new Upload({
           client,
           params: { ...common, Body: counted },
@@ -298,6 +298,7 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
               ResponseContentDisposition: input.responseContentDisposition,
             })
           : new PutObjectCommand({ Bucket: input.bucket, Key: input.key, ContentType: input.contentType });
+      const { getSignedUrl } = await import("@aws-sdk/s3-request-presigner");
       return getSignedUrl(client, command, { expiresIn: input.expiresInSeconds });
     },
 

@@ -1,0 +1,213 @@
+/**
+ * `glider` against the DeltaGlider CLI (Python), same machine, same s3rver, same run:
+ *
+ *   npm run bench:cli                     full size: 50-object release bucket, 1,000-object sync prefix
+ *   BENCH_SCALE=0.02 npm run bench:cli    smoke run (fewer and smaller objects)
+ *   DELTAGLIDER_CLI=/path/to/deltaglider  the real CLI to compare with (else `deltaglider` on PATH); when neither
+ *                                         runs, only Glider's figures are printed, with a note
+ *
+ * Rows (wall time of the whole process, median of `runs`): `--version`; `ls` of a small bucket; `cp -r` download of
+ * a 50-object release bucket (10 DeltaSpaces, the root one included, 5 versions each) with the completeness of each
+ * copy; `sync` of an unchanged 1,000-object prefix (nothing to do: the cost of deciding that). Glider runs compiled
+ * (`bin/glider.js` → dist/cli.js: run `npm run build` first). Goals: start-up and ls ≤ 0.5× the real CLI, cp -r
+ * ≥ 3× faster, sync ≥ 5× faster.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startS3rver } from "../test/helpers/s3rver.js";
+import { nextVersion, noise } from "./lib/data.js";
+import { REPO_ROOT } from "./lib/env.js";
+
+// The SDK's Node-version notice would be printed by this process's own S3 client.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+const SCALE = Number(process.env.BENCH_SCALE ?? "1");
+const GLIDER = join(REPO_ROOT, "bin", "glider.js");
+const SPACES = 10;
+const VERSIONS = 5;
+const RELEASE_BYTES = Math.max(16_384, Math.round(1_000_000 * SCALE));
+const SYNC_OBJECTS = Math.max(50, Math.round(1000 * SCALE));
+
+interface Timed {
+  ms: number;
+  status: number | null;
+  stderr: string;
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv, cwd = REPO_ROOT): Timed {
+  const started = performance.now();
+  const r = spawnSync(command, args, { env, cwd, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
+  const ms = performance.now() - started;
+  if (r.error) throw r.error;
+  return { ms, status: r.status, stderr: r.stderr };
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+async function countFiles(dir: string): Promise<number> {
+  if (!existsSync(dir)) return 0;
+  let n = 0;
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) if (e.isFile()) n++;
+  return n;
+}
+
+function realCli(): string | undefined {
+  const candidate = process.env.DELTAGLIDER_CLI || "deltaglider";
+  const r = spawnSync(candidate, ["--version"], { stdio: "ignore" });
+  return r.error === undefined && r.status === 0 ? candidate : undefined;
+}
+
+async function main() {
+  if (!existsSync(join(REPO_ROOT, "dist", "cli.js"))) {
+    throw new Error("dist/cli.js is missing: run `npm run build` first (npm ci does it)");
+  }
+  const real = realCli();
+  const s3 = await startS3rver();
+  const work = await mkdtemp(join(tmpdir(), "glider-bench-cli-"));
+  const base = { ...process.env };
+  delete base.STORAGE;
+  const awsEnv = {
+    ...base,
+    AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+    AWS_REGION: s3.region,
+    AWS_DEFAULT_REGION: s3.region,
+    AWS_ENDPOINT_URL: s3.endpoint,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    DG_LOG_LEVEL: "WARNING",
+  };
+  const glider = (args: string[], cwd?: string) => run(process.execPath, [GLIDER, ...args], awsEnv, cwd);
+  const dg = (args: string[], cwd?: string) => run(real as string, args, awsEnv, cwd);
+  const rows: string[][] = [];
+  const runs = Math.max(3, Math.round(5 * Math.min(1, SCALE * 5)));
+  const row = (name: string, g: number[], r: number[] | undefined, goal: string, note = "") => {
+    const gm = median(g);
+    const rm_ = r ? median(r) : undefined;
+    rows.push([
+      name,
+      `${gm.toFixed(0)} ms`,
+      rm_ === undefined ? "n/a" : `${rm_.toFixed(0)} ms`,
+      rm_ === undefined ? "n/a" : `${(gm / rm_).toFixed(2)}× (${(rm_ / gm).toFixed(1)}× faster)`,
+      goal,
+      note,
+    ]);
+  };
+  try {
+    const setup = (args: string[], cwd?: string) => {
+      const r = glider(args, cwd);
+      if (r.status !== 0) throw new Error(`glider ${args.join(" ")}: exit ${r.status}: ${r.stderr}`);
+    };
+    // Buckets: created through the store (s3rver), filled with glider (the same format the real CLI writes).
+    const { createS3StoreFor } = await import("../test/helpers/s3rver.js");
+    const store = createS3StoreFor(s3);
+    for (const b of ["small", "release", "sync"]) await store.createBucket(b);
+    await store.close();
+
+    // Small bucket: 10 objects, 2 folders.
+    const small = join(work, "small");
+    await mkdir(join(small, "docs"), { recursive: true });
+    for (let i = 0; i < 8; i++) await writeFile(join(small, `file-${i}.txt`), noise(2000, i));
+    await writeFile(join(small, "docs", "a.txt"), "a");
+    await writeFile(join(small, "docs", "b.txt"), "b");
+    setup(["cp", "-r", "-q", small, "s3://small/"]);
+
+    // Release bucket: 10 DeltaSpaces (the bucket root is one) × 5 versions.
+    const release = join(work, "release");
+    for (let s = 0; s < SPACES; s++) {
+      const dir = s === 0 ? release : join(release, `product-${s}`);
+      await mkdir(dir, { recursive: true });
+      let bytes = noise(RELEASE_BYTES, 100 + s);
+      for (let v = 0; v < VERSIONS; v++) {
+        await writeFile(join(dir, `app-${s}-1.${v}.zip`), bytes);
+        bytes = nextVersion(bytes, 1000 + s * 10 + v);
+      }
+    }
+    setup(["cp", "-r", "-q", release, "s3://release/"]);
+
+    // Sync prefix: SYNC_OBJECTS small files, uploaded once; the timed syncs find nothing to do.
+    const syncDir = join(work, "sync");
+    await mkdir(syncDir, { recursive: true });
+    for (let i = 0; i < SYNC_OBJECTS; i++) {
+      await writeFile(join(syncDir, `item-${String(i).padStart(5, "0")}.json`), `{"i":${i}}\n`);
+    }
+    setup(["sync", "-q", syncDir, "s3://sync/p/"]);
+
+    const times = (fn: () => Timed, n = runs) => {
+      const out: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const t = fn();
+        if (t.status !== 0) throw new Error(`exit ${t.status}: ${t.stderr}`);
+        out.push(t.ms);
+      }
+      return out;
+    };
+    if (!real) {
+      process.stdout.write(
+        "note: the DeltaGlider CLI is not available (set DELTAGLIDER_CLI or put deltaglider on PATH): Glider only\n",
+      );
+    }
+    row(
+      "--version",
+      times(() => glider(["--version"])),
+      real ? times(() => dg(["--version"])) : undefined,
+      "≤ 0.5×",
+    );
+    row(
+      "ls s3://small/ (10 objects)",
+      times(() => glider(["ls", "s3://small/"])),
+      real ? times(() => dg(["ls", "s3://small/"])) : undefined,
+      "≤ 0.5×",
+    );
+
+    const cpRuns = Math.max(1, Math.min(3, runs));
+    const gCp: number[] = [];
+    let gFiles = 0;
+    for (let i = 0; i < cpRuns; i++) {
+      const out = join(work, `cp-glider-${i}`);
+      const t = glider(["cp", "-r", "-q", "s3://release/", out]);
+      if (t.status !== 0) throw new Error(`glider cp -r: exit ${t.status}: ${t.stderr}`);
+      gCp.push(t.ms);
+      gFiles = await countFiles(out);
+      await rm(out, { recursive: true, force: true });
+    }
+    let rCp: number[] | undefined;
+    let note = `glider ${gFiles}/${SPACES * VERSIONS} files`;
+    if (real) {
+      rCp = [];
+      for (let i = 0; i < cpRuns; i++) {
+        const out = join(work, `cp-real-${i}`);
+        const t = dg(["cp", "-r", "-q", "s3://release/", out]);
+        rCp.push(t.ms);
+        if (i === 0) note += `; deltaglider ${await countFiles(out)}/${SPACES * VERSIONS} files, exit ${t.status}`;
+        await rm(out, { recursive: true, force: true });
+      }
+    }
+    row(`cp -r s3://release/ (${SPACES * VERSIONS} objects)`, gCp, rCp, "≥ 3× faster", note);
+
+    const syncRuns = Math.max(1, Math.min(3, runs));
+    row(
+      `sync unchanged ${SYNC_OBJECTS}-object prefix`,
+      times(() => glider(["sync", "-q", syncDir, "s3://sync/p/"]), syncRuns),
+      real ? times(() => dg(["sync", "-q", syncDir, "s3://sync/p/"]), syncRuns) : undefined,
+      "≥ 5× faster",
+    );
+  } finally {
+    await rm(work, { recursive: true, force: true });
+    await s3.stop();
+  }
+  const header = ["case", "glider", "deltaglider 6.1.2", "ratio", "goal", "notes"];
+  const lines = [header, header.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`);
+  process.stdout.write(
+    `\nglider CLI vs DeltaGlider CLI (BENCH_SCALE=${SCALE}, wall time, median)\n${lines.join("\n")}\n`,
+  );
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
