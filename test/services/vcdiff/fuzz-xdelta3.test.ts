@@ -11,7 +11,7 @@
  * Glider accepts, xdelta3 accepts.
  */
 import { randomInt } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -24,6 +24,8 @@ import { type BatchItem, JobPool, type SourceFile, xdelta3DecodeBatch } from "..
 const ITERATIONS = Number(process.env.FUZZ_ITERATIONS ?? 10_000);
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : randomInt(1, 2 ** 31);
 const BATCH = 250;
+/** A Glider decode slower than this counts as a hang (the mutated deltas are at most a few hundred KB). */
+const SLOW_MS = 2000;
 /** Long runs: write a progress line here every batch (vitest holds console output until the test ends). */
 const PROGRESS_FILE = process.env.FUZZ_PROGRESS_FILE;
 
@@ -58,6 +60,8 @@ describe("fuzzed deltas: Glider and xdelta3 -d agree", () => {
     const lzmaOnly: string[] = [];
     const outcomes = new Map<string, number>();
     let hangs = 0;
+    let slowest = 0;
+    const slow: string[] = [];
     let done = 0;
     // Latency-bound (process start-up), not CPU-bound: a few batches in flight.
     const pool = new JobPool(4);
@@ -69,12 +73,16 @@ describe("fuzzed deltas: Glider and xdelta3 -d agree", () => {
       for (let i = first; i < Math.min(ITERATIONS, first + BATCH); i++) {
         const s = subjects[i % subjects.length];
         const m = mutate(s, random);
+        const decodeStarted = performance.now();
         try {
           ours.push({ ok: true, out: await decodeAll(m.bytes, s.source, null) });
         } catch (error) {
           if (!(error instanceof VcdiffError)) throw error;
           ours.push({ ok: false, error: error.message });
         }
+        const elapsed = performance.now() - decodeStarted;
+        slowest = Math.max(slowest, elapsed);
+        if (elapsed > SLOW_MS) slow.push(`#${i} ${s.name} ${m.kind}: Glider took ${elapsed.toFixed(0)} ms`);
         const delta = join(dir, `delta-${i}`);
         await writeFile(delta, m.bytes);
         items.push({ delta, source: sources.get(s) ?? null });
@@ -100,8 +108,8 @@ describe("fuzzed deltas: Glider and xdelta3 -d agree", () => {
         }
         done += items.length;
         if (PROGRESS_FILE) {
-          const line = `${new Date().toISOString()} ${done} mutations, ${disagreements.length} disagreements, ${lzmaOnly.length} LZMA-layer, ${hangs} xdelta3 hangs ${JSON.stringify(Object.fromEntries(outcomes))}\n`;
-          await writeFile(PROGRESS_FILE, line, { flag: "a" });
+          const line = `${new Date().toISOString()} ${done} mutations, ${disagreements.length} disagreements, ${lzmaOnly.length} LZMA-layer, ${hangs} xdelta3 hangs, ${slow.length} Glider hangs (slowest ${slowest.toFixed(0)} ms) ${JSON.stringify(Object.fromEntries(outcomes))}\n`;
+          await appendFile(PROGRESS_FILE, line);
         }
       });
     }
@@ -109,9 +117,10 @@ describe("fuzzed deltas: Glider and xdelta3 -d agree", () => {
     console.log(
       `fuzz-xdelta3: ${done} mutations in ${((performance.now() - started) / 1000).toFixed(1)} s (Glider/xdelta3)`,
       Object.fromEntries(outcomes),
-      `xdelta3 hangs ${hangs}; known LZMA-layer exceptions ${lzmaOnly.length}`,
+      `xdelta3 hangs ${hangs}; Glider slowest decode ${slowest.toFixed(0)} ms; known LZMA-layer exceptions ${lzmaOnly.length}`,
       lzmaOnly.slice(0, 5),
     );
     expect(disagreements).toEqual([]);
+    expect(slow).toEqual([]);
   });
 });

@@ -7,7 +7,7 @@
  * xdelta3 missing is a failure, not a skip.
  */
 import { randomInt } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,8 +20,10 @@ import { JobPool, xdelta3Decode, xdelta3Encode } from "../../helpers/xdelta3.js"
 const SEED = process.env.STRESS_SEED ? Number(process.env.STRESS_SEED) : randomInt(1, 2 ** 31);
 const PAIRS = Number(process.env.STRESS_PAIRS ?? 500);
 const COMPARE_EVERY = Number(process.env.STRESS_COMPARE_EVERY ?? 1);
-/** CI-sized archives (32 KiB – 768 KiB of content); big runs may raise it. */
-const MAX_CONTENT = Number(process.env.STRESS_MAX_CONTENT ?? 768 * 1024);
+/** CI-sized archives (32 KiB – 512 KiB of content); big runs may raise it. */
+const MAX_CONTENT = Number(process.env.STRESS_MAX_CONTENT ?? 512 * 1024);
+/** Long runs: a progress line (and every failure) is appended here (vitest holds console output until the end). */
+const PROGRESS_FILE = process.env.STRESS_PROGRESS_FILE;
 
 function describePair(p: ArchivePair): string {
   return `pair seed ${p.seed} (${p.format}, ${p.members} members, ${p.source.length} -> ${p.target.length} bytes; ${p.edits.join("; ")})`;
@@ -51,6 +53,8 @@ describe("differential stress: Glider encodes, xdelta3 -d decodes", () => {
     let xdeltaBytes = 0;
     let targetBytes = 0;
     const pool = new JobPool(2);
+    let done = 0;
+    let reported = 0;
     const started = performance.now();
     for (let i = 0; i < PAIRS && failures.length < 10; i++) {
       const seed = (SEED + i) >>> 0;
@@ -92,6 +96,18 @@ describe("differential stress: Glider encodes, xdelta3 -d decodes", () => {
           xdeltaBytes += reference.stdout.length;
         }
         await Promise.all(["src", "tgt", "vcdiff"].map((ext) => rm(`${base}.${ext}`, { force: true })));
+        done++;
+        if (PROGRESS_FILE && (done % 100 === 0 || failures.length > reported)) {
+          const fresh = failures.slice(reported).map((f) => `  FAILURE ${f}\n`);
+          reported = failures.length;
+          await appendFile(
+            PROGRESS_FILE,
+            `${new Date().toISOString()} ${done} pairs, ${failures.length} failures, ratio median ${quantile(
+              [...ratios].sort((a, b) => a - b),
+              0.5,
+            ).toFixed(3)}\n${fresh.join("")}`,
+          );
+        }
       });
     }
     await pool.drain();
