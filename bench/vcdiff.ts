@@ -6,6 +6,10 @@
  *
  * Generated pairs: 64 KiB blocks of word salad or noise; about two scattered edits per MiB (replace, insert,
  * delete, duplicate within ±1 MiB; payloads ≤ 4 KiB) and four 1 MiB blocks moved by about half the file.
+ * Archive pairs (test/helpers/archive-pairs.ts): BENCH_ARCHIVE_PAIRS (default 200 × BENCH_SCALE, at least 20)
+ * seeded zip/tar/tgz version pairs of 50–500 members and up to ~2 MiB of content; each delta is decoded by xdelta3 -d.
+ * Sizes: per-pair median and worst of Glider / xdelta3 -e -9; throughput: total target bytes / total encode time
+ * (xdelta3 timed as a process, with -B sized to the source so it does not page in its default 64 MiB buffer).
  * Everything is written to a temp folder and removed afterwards.
  */
 import { execFileSync, spawnSync } from "node:child_process";
@@ -14,7 +18,8 @@ import { createReadStream, existsSync, statSync } from "node:fs";
 import { mkdir, mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { encodeVcdiff, fileSource, openVcdiff } from "../src/services/vcdiff/index.js";
+import { encodeVcdiff, encodeVcdiffBuffer, fileSource, openVcdiff } from "../src/services/vcdiff/index.js";
+import { archivePair } from "../test/helpers/archive-pairs.js";
 import { VCDIFF_FIXTURES as FIXTURES } from "../test/helpers/shared.js";
 import { rng } from "./lib/data.js";
 
@@ -279,10 +284,105 @@ async function generate(dir: string, mib: number, seed: number): Promise<void> {
   execFileSync("sync");
 }
 
+interface ArchiveSummary {
+  pairs: number;
+  targetBytes: number;
+  encGlider: number;
+  encXdelta: number;
+  median: number;
+  p90: number;
+  worst: number;
+  worstSeed: number;
+  total: number;
+  refusedByXdelta3: number;
+  /** Against xdelta3 -e -9 -S none (no LZMA secondary compression, which Glider's encoder does not write). */
+  plainMedian: number;
+  plainWorst: number;
+}
+
+async function benchArchives(dir: string, count: number, firstSeed: number): Promise<ArchiveSummary> {
+  console.error(`… ${count} archive pairs`);
+  await mkdir(dir, { recursive: true });
+  const source = join(dir, "source");
+  const target = join(dir, "target");
+  const ours = join(dir, "ours.vcdiff");
+  const ratios: [number, number][] = [];
+  const plainRatios: number[] = [];
+  let targetBytes = 0;
+  let encGlider = 0;
+  let encXdelta = 0;
+  let gliderBytes = 0;
+  let xdeltaBytes = 0;
+  let refused = 0;
+  for (let i = 0; i < count; i++) {
+    const seed = firstSeed + i;
+    const pair = archivePair(seed);
+    await writeFile(source, pair.source);
+    await writeFile(target, pair.target);
+    let buffer = 1 << 20;
+    while (buffer < pair.source.length) buffer *= 2;
+    // Best of two, interleaved.
+    let delta: Uint8Array = new Uint8Array(0);
+    const [g, x] = await bestOf(
+      2,
+      () =>
+        time(() => {
+          delta = encodeVcdiffBuffer(pair.source, pair.target);
+        }),
+      () => time(() => xdelta3(["-D", "-e", "-9", "-B", String(buffer), "-f", "-s", source, target, `${ours}.x`])),
+    );
+    encGlider += g;
+    encXdelta += x;
+    await writeFile(ours, delta);
+    const check = spawnSync("xdelta3", ["-D", "-d", "-c", "-B", String(buffer), "-s", source, ours], {
+      maxBuffer: 1 << 30,
+    });
+    if (check.status !== 0 || !Buffer.from(check.stdout).equals(pair.target)) refused++;
+    const theirs = statSync(`${ours}.x`).size;
+    xdelta3(["-D", "-e", "-9", "-S", "none", "-B", String(buffer), "-f", "-s", source, target, `${ours}.p`]);
+    plainRatios.push(delta.length / statSync(`${ours}.p`).size);
+    ratios.push([delta.length / theirs, seed]);
+    gliderBytes += delta.length;
+    xdeltaBytes += theirs;
+    targetBytes += pair.target.length;
+  }
+  ratios.sort((a, b) => a[0] - b[0]);
+  plainRatios.sort((a, b) => a - b);
+  const at = (q: number) => ratios[Math.min(ratios.length - 1, Math.floor(q * ratios.length))][0];
+  return {
+    pairs: count,
+    targetBytes,
+    encGlider,
+    encXdelta,
+    median: at(0.5),
+    p90: at(0.9),
+    worst: ratios[ratios.length - 1][0],
+    worstSeed: ratios[ratios.length - 1][1],
+    total: gliderBytes / xdeltaBytes,
+    refusedByXdelta3: refused,
+    plainMedian: plainRatios[Math.floor(plainRatios.length / 2)],
+    plainWorst: plainRatios[plainRatios.length - 1],
+  };
+}
+
+function archiveTable(a: ArchiveSummary): string {
+  const f2 = (x: number) => x.toFixed(2);
+  const mbps = (t: number) => (a.targetBytes / MIB / t).toFixed(1);
+  return [
+    "| archive pairs | targets | encode MB/s Glider / xdelta3 -e -9 | delta size Glider / xdelta3 -e -9: median · p90 · worst (seed) · total | vs xdelta3 -e -9 -S none: median · worst | refused by xdelta3 -d |",
+    "|---:|---:|---:|---:|---:|---:|",
+    `| ${a.pairs} | ${(a.targetBytes / MIB).toFixed(1)} MiB | ${mbps(a.encGlider)} / ${mbps(a.encXdelta)} (**${f2(a.encXdelta / a.encGlider)}×**) | ` +
+      `**${f2(a.median)}×** · ${f2(a.p90)}× · **${f2(a.worst)}×** (${a.worstSeed}) · ${f2(a.total)}× | ${f2(a.plainMedian)}× · ${f2(a.plainWorst)}× | ${a.refusedByXdelta3} |`,
+  ].join("\n");
+}
+
 async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), "glider-bench-vcdiff-"));
   const rows: Row[] = [];
+  let archives: ArchiveSummary | undefined;
   try {
+    const count = Number(process.env.BENCH_ARCHIVE_PAIRS ?? Math.max(20, Math.round(200 * SCALE)));
+    archives = await benchArchives(join(work, "archives"), count, 1);
     const zipDir = join(work, "zip-artifact");
     execFileSync("bash", [join(FIXTURES, "generate.sh"), "--inputs", "zip-artifact", zipDir], { stdio: "ignore" });
     rows.push(await benchCase("zip-artifact", zipDir));
@@ -304,6 +404,10 @@ async function main(): Promise<void> {
   );
   console.log("Ratios are Glider / xdelta3: above 1 is faster for MB/s, below 1 is smaller for delta bytes.\n");
   console.log(table(rows));
+  if (archives) {
+    console.log("\nArchive version pairs (goals: median ≤ 1.05×, worst ≤ 1.5× the size, ≥ 1.5× the encode speed):\n");
+    console.log(archiveTable(archives));
+  }
 }
 
 if (!existsSync(join(FIXTURES, "generate.sh"))) throw new Error(`VCDIFF fixtures not found at ${FIXTURES}`);
