@@ -54,6 +54,11 @@ export function handleError(error: FastifyError | GliderError | Error, request: 
     }
     return reply.status(STATUS_BY_CODE[error.code]).send(envelope(error.code, error.message, error.details));
   }
+  if (error.name === "AbortError") {
+    // The client went away (or cancelled) mid-request: nobody reads this answer, and it is no server fault.
+    request.log.info({ err: error }, "request cancelled");
+    return reply.status(499).send(envelope("cancelled", "the request was cancelled before it completed"));
+  }
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
     const first = fastifyError.validation[0];

@@ -21,29 +21,63 @@ function reported(support: ConditionalWriteSupport | undefined) {
 export interface HealthService {
   /** Liveness: the process answers. */
   live(): { status: "ok"; uptimeSeconds: number };
-  /** Readiness: the object store answers within the timeout. */
+  /** Readiness: the object store answered recently, or answers a probe within the timeout. */
   ready(): Promise<Readiness>;
 }
 
-export function createHealthService(
-  store: ObjectStore,
-  timeoutMs = 3000,
-  conditionalWrites?: ConditionalWriteProbe,
-): HealthService {
+export interface HealthOptions {
+  /** Epoch ms of the store's last answer (any call, any caller). */
+  lastAnswerAt?: () => number;
+  /** An answer this recent proves the store works, with no probe. @default 10000 */
+  freshMs?: number;
+  /** Deadline of the probe, when one is needed. @default 3000 */
+  probeTimeoutMs?: number;
+  conditionalWrites?: ConditionalWriteProbe;
+}
+
+/**
+ * Readiness that does not flap under load: a busy instance has just talked to its store, so the last answer is
+ * proof enough; only an idle one probes, and concurrent checks share a single probe.
+ */
+export function createHealthService(store: ObjectStore, options: HealthOptions = {}): HealthService {
+  const freshMs = options.freshMs ?? 10_000;
+  const probeTimeoutMs = options.probeTimeoutMs ?? 3000;
+  const conditionalWrites = options.conditionalWrites;
+  let probing: Promise<Readiness> | undefined;
+
+  async function healthy(signal: AbortSignal): Promise<Readiness> {
+    // The first /ready runs the probe; a probe that cannot finish leaves the field out, not the instance unready.
+    const support = await conditionalWrites?.support(signal).catch(() => undefined);
+    const conditional_writes = reported(support ?? conditionalWrites?.current());
+    return { ready: true, checks: { storage: { ok: true, backend: store.kind, conditional_writes } } };
+  }
+
+  async function probe(): Promise<Readiness> {
+    const signal = AbortSignal.timeout(probeTimeoutMs);
+    try {
+      await store.ping(signal);
+      return await healthy(signal);
+    } catch (error) {
+      // The probe may have lost a race with a real call that did get an answer meanwhile.
+      if (isFresh()) return healthy(AbortSignal.timeout(probeTimeoutMs));
+      const message = error instanceof Error ? error.message : String(error);
+      return { ready: false, checks: { storage: { ok: false, backend: store.kind, error: message } } };
+    }
+  }
+
+  function isFresh(): boolean {
+    const last = options.lastAnswerAt?.() ?? 0;
+    return last > 0 && Date.now() - last < freshMs;
+  }
+
   return {
     live: () => ({ status: "ok", uptimeSeconds: Math.round(process.uptime()) }),
     async ready() {
-      try {
-        const signal = AbortSignal.timeout(timeoutMs);
-        await store.ping(signal);
-        // The first /ready runs the probe; a probe that cannot finish leaves the field out, not the instance unready.
-        const support = await conditionalWrites?.support(signal).catch(() => undefined);
-        const conditional_writes = reported(support ?? conditionalWrites?.current());
-        return { ready: true, checks: { storage: { ok: true, backend: store.kind, conditional_writes } } };
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        return { ready: false, checks: { storage: { ok: false, backend: store.kind, error: message } } };
-      }
+      if (isFresh()) return healthy(AbortSignal.timeout(probeTimeoutMs));
+      probing ??= probe().finally(() => {
+        probing = undefined;
+      });
+      return probing;
     },
   };
 }

@@ -12,6 +12,7 @@ import { createIndexStore } from "./savings/index-store.js";
 import { type BucketChange, createSavingsService, type SavingsService } from "./savings/jobs.js";
 import { randomSecret } from "./signing.js";
 import { createConditionalWriteProbe } from "./storage/conditional-writes.js";
+import { type GuardedStore, guardStore } from "./storage/guarded-store.js";
 import { createStore } from "./storage/index.js";
 import { instrumentStore } from "./storage/instrumented-store.js";
 import type { ObjectStore } from "./storage/object-store.js";
@@ -24,6 +25,8 @@ export interface Services {
   logger: Logger;
   metrics: Metrics;
   store: ObjectStore;
+  /** Deadlines and write compensation around the store: when it last answered, cancelled writes being undone. */
+  storageGuard: Omit<GuardedStore, "store">;
   health: HealthService;
   /** DeltaGlider semantics: logical listings, verified downloads, uploads, deletes. */
   deltaglider: DeltaGlider;
@@ -50,11 +53,14 @@ export interface ServiceOverrides {
 /** The only place clients and services are built; both front doors and the CLI share the result. */
 export function createServices(config: Config, logger: Logger, overrides: ServiceOverrides = {}): Services {
   const metrics = createMetrics();
-  const store = instrumentStore(
-    overrides.store ?? createStore(config.storage),
-    metrics,
-    logger.child({ component: "storage" }),
-  );
+  const storageLogger = logger.child({ component: "storage" });
+  const guarded = guardStore(overrides.store ?? createStore(config.storage), {
+    timeoutMs: config.limits.storageTimeoutMs,
+    idleTimeoutMs: config.limits.storageIdleTimeoutMs,
+    onCompensationFailed: (bucket, key, error) =>
+      storageLogger.error({ err: error, bucket, key }, "could not undo a cancelled write"),
+  });
+  const store = instrumentStore(guarded.store, metrics, storageLogger);
   // Probed at first use (an upload's reference, a Send download, or /ready), then reported in the log and a metric.
   const conditionalWrites = createConditionalWriteProbe(store, config.send.systemBucket, (support) => {
     for (const [condition, on] of [
@@ -141,7 +147,13 @@ export function createServices(config: Config, logger: Logger, overrides: Servic
     logger,
     metrics,
     store,
-    health: createHealthService(store, undefined, conditionalWrites),
+    storageGuard: { lastAnswerAt: guarded.lastAnswerAt, compensations: guarded.compensations },
+    health: createHealthService(store, {
+      lastAnswerAt: guarded.lastAnswerAt,
+      freshMs: config.limits.readyFreshMs,
+      probeTimeoutMs: config.limits.readyProbeTimeoutMs,
+      conditionalWrites,
+    }),
     deltaglider,
     objects,
     downloads,
@@ -152,6 +164,7 @@ export function createServices(config: Config, logger: Logger, overrides: Servic
       await savings.close();
       await deltaglider.close();
       await send.transfers.close();
+      await guarded.compensations.drained();
       await store.close();
     },
   };

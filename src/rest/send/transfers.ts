@@ -112,7 +112,12 @@ export async function transfersRoutes(app: FastifyInstance, { services }: { serv
       },
       async (request, reply) => {
         try {
-          const result = await transfers.uploadBytes(senderOf(request), request.params.id, request.body as Readable);
+          const result = await transfers.uploadBytes(
+            senderOf(request),
+            request.params.id,
+            request.body as Readable,
+            clientSignal(reply),
+          );
           return { transfer: transferJson(result.transfer), received_bytes: result.receivedBytes };
         } catch (error) {
           closeIfBodyUnread(request, reply);

@@ -48,10 +48,24 @@ export function createDeleter(store: ObjectStore) {
     }
   }
 
-  /** One logical key: its exact object and/or its `.delta`; `key_not_found` when neither exists. */
+  /**
+   * One logical key: its exact object and/or its `.delta`; `key_not_found` when neither exists.
+   *
+   * Orphaned references (README "Crash-consistent DeltaSpaces"): a `reference.bin` whose DeltaSpace holds no delta
+   * (a first upload that crashed between the reference and its delta) is removed by deleting any key of that
+   * DeltaSpace, the reference key itself included. A reference that deltas still need is never removed here.
+   */
   async function deleteObject(bucket: string, key: string, signal?: AbortSignal): Promise<DeleteResult> {
-    if (isReferenceKey(key) || isHousekeepingKey(key)) {
+    if (isHousekeepingKey(key)) {
       throw new GliderError("key_not_found", `no object "${key}" in bucket "${bucket}"`, { bucket, key });
+    }
+    if (isReferenceKey(key)) {
+      const deleted: string[] = [];
+      await dropUnusedReferences(bucket, [deltaSpaceOf(key)], deleted, signal);
+      if (deleted.length === 0) {
+        throw new GliderError("key_not_found", `no object "${key}" in bucket "${bucket}"`, { bucket, key });
+      }
+      return { deleted };
     }
     const deleted: string[] = [];
     const candidates = key.endsWith(DELTA_SUFFIX) ? [key] : [key, `${key}${DELTA_SUFFIX}`];
@@ -61,11 +75,12 @@ export function createDeleter(store: ObjectStore) {
         deleted.push(physical);
       }
     }
+    // Also when nothing of the key was found: the key's first upload may have crashed after its reference.
+    if (deleted.length === 0 || deleted.some((k) => k.endsWith(DELTA_SUFFIX)))
+      await dropUnusedReferences(bucket, [deltaSpaceOf(key)], deleted, signal);
     if (deleted.length === 0) {
       throw new GliderError("key_not_found", `no object "${key}" in bucket "${bucket}"`, { bucket, key });
     }
-    if (deleted.some((k) => k.endsWith(DELTA_SUFFIX)))
-      await dropUnusedReferences(bucket, [deltaSpaceOf(key)], deleted, signal);
     return { deleted };
   }
 

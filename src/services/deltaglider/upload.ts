@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { crashPoint } from "../crash-points.js";
 import { GliderError } from "../errors.js";
 import { iterateBody } from "../storage/body.js";
 import { type ConditionalWriteProbe, declaredConditionalWrites } from "../storage/conditional-writes.js";
@@ -283,6 +284,7 @@ export function createUploader(
         if (overlapped) return overlapped;
       }
       const file = await spool(body, work, signal);
+      await crashPoint("upload:spooled");
       if (!isDeltaCandidate(key)) return await putDirect(bucket, key, file, signal);
 
       const name = baseName(key);
@@ -302,6 +304,7 @@ export function createUploader(
         if (await createReference(bucket, referenceKey, name, file, signal)) {
           storedAs = "reference";
           refSha = file.sha256;
+          await crashPoint("upload:reference-written");
         } else {
           refSha = readDgMetadata((await store.headObject(bucket, referenceKey, signal)).metadata).fileSha256;
         }
@@ -309,7 +312,18 @@ export function createUploader(
       if (!refSha) throw new GliderError("integrity_failed", `"${referenceKey}" has no sha256`, { bucket });
 
       try {
-        return await storeDelta(bucket, key, file, work, referenceKey, refSha, storedAs, signal);
+        const result = await storeDelta(bucket, key, file, work, referenceKey, refSha, storedAs, signal);
+        // Until its delta landed, the new reference looked orphaned, and deleting a key of this DeltaSpace removes
+        // orphans: put it back if that happened meanwhile (same bytes, same sha256).
+        if (storedAs === "reference" && result.storedAs !== "direct") {
+          try {
+            await store.headObject(bucket, referenceKey, signal);
+          } catch (error) {
+            if (!(error instanceof GliderError && error.code === "key_not_found")) throw error;
+            await createReference(bucket, referenceKey, name, file, signal);
+          }
+        }
+        return result;
       } catch (error) {
         // A reference this upload created but could not use would be orphaned (§3.8): take it back.
         if (storedAs === "reference") await store.deleteObject(bucket, referenceKey).catch(() => undefined);
@@ -395,6 +409,7 @@ export function createUploader(
       }),
       signal,
     });
+    await crashPoint("upload:delta-written");
     // A direct object under the exact key would win every read (§4): replacing the logical key removes it.
     await removeQuietly(bucket, key, signal);
     return {

@@ -228,12 +228,35 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
           });
           return { etag: out.ETag ?? "", size: input.body.length };
         }
+        // A body that fits one part goes up as one PutObject bound to the signal: lib-storage sends its own single
+        // PUT without the abort signal, so a cancelled upload could still land when a stalled store resumed.
+        const partSize = 8 * 1024 * 1024;
+        const source = iterateBody(input.body)[Symbol.asyncIterator]();
+        const firstPart: Uint8Array[] = [];
         let size = 0;
+        let done = false;
+        while (size <= partSize) {
+          const next = await source.next();
+          if (next.done) {
+            done = true;
+            break;
+          }
+          firstPart.push(next.value);
+          size += next.value.length;
+        }
+        if (done) {
+          const whole = Buffer.concat(firstPart);
+          const out = await client.send(new PutObjectCommand({ ...common, Body: whole }), {
+            abortSignal: input.signal,
+          });
+          return { etag: out.ETag ?? "", size };
+        }
         const counted = Readable.from(
           (async function* () {
-            for await (const chunk of iterateBody(input.body)) {
-              size += chunk.length;
-              yield chunk;
+            yield* firstPart;
+            for (let next = await source.next(); !next.done; next = await source.next()) {
+              size += next.value.length;
+              yield next.value;
             }
           })(),
         );
@@ -242,12 +265,13 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
         const upload = new Upload({
           client,
           params: { ...common, Body: counted },
-          partSize: 8 * 1024 * 1024,
+          partSize,
           queueSize: 4,
           leavePartsOnError: false,
         });
         const onAbort = () => void upload.abort();
         input.signal?.addEventListener("abort", onAbort, { once: true });
+        if (input.signal?.aborted) onAbort();
         try {
           const out = await upload.done();
           // Ceph RGW answers CompleteMultipartUpload with an empty ETag; the object's HEAD has the real one.

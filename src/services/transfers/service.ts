@@ -45,7 +45,7 @@ export interface TransfersService {
   /** Creates a pending transfer, counting it against the sender token, and says where to put the bytes. */
   create(sender: SenderPrincipal, input: CreateTransferInput): Promise<CreatedTransfer>;
   /** Streams the payload into storage; the byte after SEND_MAX_BYTES fails with `payload_too_large`, nothing kept. */
-  uploadBytes(sender: SenderPrincipal, id: string, body: Readable): Promise<UploadResult>;
+  uploadBytes(sender: SenderPrincipal, id: string, body: Readable, signal?: AbortSignal): Promise<UploadResult>;
   /** Checks the stored payload against the declared size (`size_mismatch`) and makes the transfer downloadable. */
   completeUpload(sender: SenderPrincipal, id: string): Promise<TransferView>;
   /** The transfer, or `transfer_expired` / `transfer_exhausted` / `transfer_deleted` / `transfer_not_found`. */
@@ -503,7 +503,7 @@ export function createTransfersService(options: TransfersServiceOptions): Transf
       return { transfer: toView(record, at), upload: await uploadTarget(record) };
     },
 
-    async uploadBytes(sender, id, body) {
+    async uploadBytes(sender, id, body, signal) {
       assertTransferId(id);
       await withLock(id, async () => {
         const record = await load(id);
@@ -529,6 +529,8 @@ export function createTransfersService(options: TransfersServiceOptions): Transf
             key: keys.payload(id),
             body: limited.body,
             contentType: PAYLOAD_TYPE,
+            // The client leaving cancels the PUT (and the store undoes it if it may have landed).
+            signal,
           }));
         } catch (error) {
           await discardFailedUpload(id).catch((e) => logger.error({ err: e }, "could not discard a failed upload"));
