@@ -13,6 +13,7 @@ const UNIT_ELSEWHERE = ["test/server/config.test.ts", "test/cli/local-files.test
 /** Service tests that need a server, a process (the xdelta3 binary, the CLI) or minutes (fuzzing). */
 const NEEDS_SERVERS = [
   "test/services/storage/contract.test.ts",
+  "test/services/storage/conditional-writes.test.ts",
   "test/services/vcdiff/lzma2.test.ts",
   "test/services/vcdiff/decoder.test.ts",
   "test/services/vcdiff/interop.test.ts",
@@ -41,12 +42,18 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 180_000,
     pool: "forks",
-    // One Ceph RGW (a real S3 server) for the run; tests reach it through GLIDER_TEST_RGW_* (test/helpers/rgw.ts).
-    globalSetup: ["test/helpers/rgw-global-setup.ts"],
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
     projects: [
       { extends: true, test: { name: "unit", include: all.filter(isUnit) } },
-      { extends: true, test: { name: "integration", include: all.filter((file) => !isUnit(file)) } },
+      {
+        extends: true,
+        test: {
+          name: "integration",
+          include: all.filter((file) => !isUnit(file)),
+          // One Ceph RGW (a real S3 server) for the run; tests reach it through GLIDER_TEST_RGW_* (test/helpers/rgw.ts).
+          globalSetup: ["test/helpers/rgw-global-setup.ts"],
+        },
+      },
     ],
   },
 });
