@@ -85,10 +85,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
 
   app.setErrorHandler(handleError);
+  // Before the browser policy: its onRequest hook marks upgrade requests, so a refused upgrade's socket is closed.
+  await app.register(websocket);
   // CORS, cookies and the origin check, the same for REST, GraphQL and WebSocket (src/http/browser-policy.ts).
   const policy = await applyBrowserPolicy(app, { corsOrigins: config.http.corsOrigins });
   policy.credentialCookies.add(ADMIN_KEY_COOKIE);
-  await app.register(websocket);
   await app.register(restPlugin, { services });
   await app.register(graphqlPlugin, { services, schema });
   // Cancel savings jobs before waiting for in-flight requests: their open progress streams end with the CANCELLED event.

@@ -10,6 +10,9 @@ function loadDotEnv() {
 }
 
 async function main() {
+  // Nothing but JSON on stdout/stderr: the AWS SDK's plain-text Node-version notice is off (its other warnings go
+  // through the clients' logger).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   let config: ReturnType<typeof loadConfig>;
   try {
     loadDotEnv();

@@ -8,9 +8,10 @@ import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { type ExecutionArgs, type GraphQLSchema, getOperationAST } from "graphql";
 import { makeHandler } from "graphql-ws/use/@fastify/websocket";
-import { createYoga } from "graphql-yoga";
+import { createYoga, type Plugin } from "graphql-yoga";
 import { clientSignal } from "../http/client-signal.js";
 import { requireMediaType } from "../http/content-type.js";
+import { isGliderError } from "../services/errors.js";
 import type { Services } from "../services/index.js";
 import { createContext, credentialsFrom, type GraphQLContext } from "./context.js";
 import { maskError } from "./errors.js";
@@ -18,6 +19,57 @@ import { maskError } from "./errors.js";
 interface ServerContext {
   req: FastifyRequest;
   reply: FastifyReply;
+}
+
+/** The code a client will see: the domain error's, a GraphQL error's own, else `internal` (masked). */
+function errorCode(error: unknown): string {
+  for (let e = error as { code?: unknown; extensions?: { code?: unknown }; originalError?: unknown } | undefined; e; ) {
+    if (isGliderError(e)) return e.code;
+    if (!e.originalError && typeof e.extensions?.code === "string") return e.extensions.code;
+    e = e.originalError as typeof e;
+  }
+  return "internal";
+}
+
+/** Per-operation metrics: count and duration by operation name and type, errors by code. */
+function operationMetrics(services: Services): Plugin {
+  const { metrics } = services;
+  const record = (labels: { operation: string; type: string }, result: unknown) => {
+    for (const error of (result as { errors?: readonly unknown[] })?.errors ?? []) {
+      metrics.graphqlErrors.inc({ ...labels, code: errorCode(error) });
+    }
+  };
+  const observe = (args: ExecutionArgs) => {
+    const operation = getOperationAST(args.document, args.operationName);
+    const labels = { operation: operation?.name?.value ?? "anonymous", type: operation?.operation ?? "unknown" };
+    metrics.graphqlOperations.inc(labels);
+    const started = performance.now();
+    return {
+      labels,
+      done(result: unknown) {
+        metrics.graphqlDuration.observe(labels, (performance.now() - started) / 1000);
+        record(labels, result);
+      },
+    };
+  };
+  return {
+    onExecute: ({ args }) => {
+      const run = observe(args);
+      return { onExecuteDone: ({ result }) => run.done(result) };
+    },
+    onSubscribe: ({ args }) => {
+      const run = observe(args);
+      return {
+        onSubscribeResult: ({ result }) => {
+          run.done(result);
+          return {
+            onNext: ({ result: event }) => record(run.labels, event),
+          };
+        },
+        onSubscribeError: ({ error }) => run.done({ errors: [error] }),
+      };
+    },
+  };
 }
 
 function isSubscription(args: ExecutionArgs): boolean {
@@ -32,6 +84,17 @@ export async function graphqlPlugin(
   const { services, schema } = options;
   const path = options.path ?? "/graphql";
   const limits = services.config.graphql;
+  const log = (level: "debug" | "info" | "warn" | "error", args: unknown[]) => {
+    const error = args.find((a) => a instanceof Error || (typeof a === "object" && a !== null && "message" in a));
+    const message =
+      args.find((a): a is string => typeof a === "string") ??
+      (error as { message?: string } | undefined)?.message ??
+      "graphql";
+    const code = error ? errorCode(error) : undefined;
+    const domain = code !== undefined && code !== "internal" && code !== "INTERNAL_SERVER_ERROR";
+    const fields = error ? { err: error, ...(domain ? { code } : {}) } : {};
+    app.log[level === "error" && domain ? "info" : level](fields, message);
+  };
   const yoga = createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: path,
@@ -41,11 +104,13 @@ export async function graphqlPlugin(
     landingPage: false,
     // CORS is the app's one policy (src/http/browser-policy.ts), not yoga's permissive default.
     cors: false,
+    // yoga logs (message, ...details): one pino line with a message, never `{"0": …}`. Domain errors are expected
+    // (bucket_not_found, unauthorized…): yoga reports them at error level, they are logged at info with their code.
     logging: {
-      debug: (...args) => app.log.debug(args),
-      info: (...args) => app.log.info(args),
-      warn: (...args) => app.log.warn(args),
-      error: (...args) => app.log.error(args),
+      debug: (...args) => log("debug", args),
+      info: (...args) => log("info", args),
+      warn: (...args) => log("warn", args),
+      error: (...args) => log("error", args),
     },
     maskedErrors: { maskError },
     plugins: [
@@ -58,6 +123,7 @@ export async function graphqlPlugin(
       maxAliasesPlugin({ n: limits.maxAliases }),
       costLimitPlugin({ maxCost: limits.maxCost }),
       maxTokensPlugin({ n: limits.maxTokens }),
+      operationMetrics(services),
     ],
     // Over WebSocket there is no HTTP reply: onSubscribe below passes the socket's signal through `wsSignal`.
     context: ({ req, reply, wsSignal }: Partial<ServerContext> & { wsSignal?: AbortSignal }) =>

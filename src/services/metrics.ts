@@ -19,6 +19,25 @@ export function createMetrics() {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
       registers: [registry],
     }),
+    graphqlOperations: new Counter({
+      name: "glider_graphql_operations_total",
+      help: "GraphQL operations by operation name and type",
+      labelNames: ["operation", "type"] as const,
+      registers: [registry],
+    }),
+    graphqlDuration: new Histogram({
+      name: "glider_graphql_operation_duration_seconds",
+      help: "GraphQL execution time by operation name and type (subscriptions: until the first result)",
+      labelNames: ["operation", "type"] as const,
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+      registers: [registry],
+    }),
+    graphqlErrors: new Counter({
+      name: "glider_graphql_errors_total",
+      help: "GraphQL errors by operation name, type and error code",
+      labelNames: ["operation", "type", "code"] as const,
+      registers: [registry],
+    }),
     storageCalls: new Counter({
       name: "glider_storage_calls_total",
       help: "Object store calls by backend, operation and outcome",
