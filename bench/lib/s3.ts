@@ -13,14 +13,43 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { mapWithConcurrency } from "../../src/services/concurrency.js";
+import { startRgw } from "../../test/helpers/rgw.js";
 import { type S3rverHandle, startS3rver } from "../../test/helpers/s3rver.js";
 import { childPid } from "./rss.js";
 import { now } from "./stats.js";
 
-export type S3Handle = S3rverHandle;
+/** Which S3 server the benchmarks run against: `BENCH_S3=s3rver` (default) or `BENCH_S3=rgw` (Ceph RGW). */
+export const BENCH_S3: "s3rver" | "rgw" = (() => {
+  const value = process.env.BENCH_S3 ?? "s3rver";
+  if (value !== "s3rver" && value !== "rgw") throw new Error(`BENCH_S3 must be s3rver or rgw (got "${value}")`);
+  return value;
+})();
 
-/** s3rver (patched, in its own process) on 127.0.0.1 with a temp folder; `stop()` removes the folder. */
-export const startS3 = startS3rver;
+export type S3Handle = S3rverHandle & {
+  kind: "s3rver" | "rgw";
+  /** The process serving S3 (for CPU figures), when known. */
+  pid?: number;
+};
+
+/**
+ * The benchmark's S3 server on 127.0.0.1: s3rver (patched, in its own process, a temp folder) or, with
+ * BENCH_S3=rgw, a Ceph RADOS Gateway from test/helpers/rgw/start-rgw.sh. `stop()` removes its folder.
+ */
+export async function startS3(): Promise<S3Handle> {
+  if (BENCH_S3 === "rgw") {
+    const rgw = await startRgw();
+    return {
+      kind: "rgw",
+      endpoint: rgw.endpoint,
+      credentials: rgw.credentials,
+      region: rgw.region,
+      directory: rgw.dir,
+      pid: rgw.pids.at(-1),
+      stop: () => rgw.stop(),
+    };
+  }
+  return { kind: "s3rver", ...(await startS3rver()) };
+}
 
 /** An SDK client configured like Glider's S3 store (no automatic CRC checksums, path style). */
 export function s3Client(s3: S3Handle): S3Client {
@@ -125,6 +154,7 @@ export async function writeRawObjects(
   objects: Iterable<RawObject>,
   concurrency = 64,
 ): Promise<number> {
+  if (s3.kind === "rgw") return putObjects(s3, bucket, objects, concurrency);
   const bucketDir = join(s3.directory, bucket);
   const folders = new Map<string, Promise<unknown>>();
   let count = 0;
@@ -149,7 +179,27 @@ export async function writeRawObjects(
   return count;
 }
 
-/** The s3rver child's pid (for CPU figures), found by its folder on the command line. */
+/**
+ * The same objects through the S3 API (RGW has no folder to write into): PUTs with `concurrency` in flight. RGW
+ * stamps Last-Modified itself, so `modified` is not kept (a modified_desc listing sorts by write order instead).
+ */
+async function putObjects(s3: S3Handle, bucket: string, objects: Iterable<RawObject>, concurrency: number) {
+  const client = s3Client(s3);
+  let count = 0;
+  try {
+    await mapWithConcurrency([...objects], concurrency, async (object) => {
+      await client.send(
+        new PutObjectCommand({ Bucket: bucket, Key: object.key, Body: object.body, Metadata: object.metadata }),
+      );
+      count++;
+    });
+  } finally {
+    client.destroy();
+  }
+  return count;
+}
+
+/** The S3 server's pid (for CPU figures): radosgw's, or the s3rver child's found by its folder on the command line. */
 export function s3rverPid(s3: S3Handle): number | undefined {
-  return childPid("s3rver-child.cjs", s3.directory);
+  return s3.kind === "rgw" ? s3.pid : childPid("s3rver-child.cjs", s3.directory);
 }

@@ -8,7 +8,7 @@ import { httpGet } from "../lib/http.js";
 import { diffCalls, formatCalls, storageCalls } from "../lib/metrics.js";
 import type { Part } from "../lib/part.js";
 import { type Row, row } from "../lib/report.js";
-import { createBucket, headMetadata, listFolder, s3Client, startS3, writeRawObjects } from "../lib/s3.js";
+import { BENCH_S3, createBucket, headMetadata, listFolder, s3Client, startS3, writeRawObjects } from "../lib/s3.js";
 import { median, now, percentile } from "../lib/stats.js";
 
 const BUCKET = "bench-listing";
@@ -21,9 +21,11 @@ const SORTS = ["name_asc", "modified_desc"] as const;
  * The folder size for the s3rver (cold) measurements. s3rver answers every ListObjectsV2 page by walking and
  * stat-ing the whole bucket folder (3 files per object), so a walk costs pages × objects: 100,000 objects take
  * 101 pages of 1–3.5 s each here, far past Glider's 60 s list timeout (RFC-DG-UI-0002). 20,000 keeps a cold
- * listing well inside it; BENCH_LISTING_COLD_OBJECTS overrides.
+ * listing well inside it; on Ceph RGW (BENCH_S3=rgw), a real S3 server, the cold figures use the brief's 100,000.
+ * BENCH_LISTING_COLD_OBJECTS overrides.
  */
-const COLD_OBJECTS = Number(process.env.BENCH_LISTING_COLD_OBJECTS ?? 0) || scaled(20_000, 500);
+const COLD_OBJECTS =
+  Number(process.env.BENCH_LISTING_COLD_OBJECTS ?? 0) || scaled(BENCH_S3 === "rgw" ? 100_000 : 20_000, 500);
 /** The folder size of the brief, for the warm figures (served from Glider's caches: the store is not involved). */
 const WARM_OBJECTS = scaled(100_000, 500);
 
@@ -81,9 +83,9 @@ async function rawWalk(store: ObjectStore): Promise<number> {
   return pages;
 }
 
-/** Cold (a fresh server per sort) on s3rver against the SDK's walk of the folder. */
+/** Cold (a fresh server per sort) on the S3 server (s3rver or RGW) against the SDK's walk of the folder. */
 async function onS3rver(resources: Resources, P: string): Promise<Row[]> {
-  const s3 = resources.add(await startS3(), (s) => s.stop(), "s3rver");
+  const s3 = resources.add(await startS3(), (s) => s.stop(), BENCH_S3);
   const client = s3Client(s3);
   await createBucket(client, BUCKET);
   await createBucket(client, WARMUP_BUCKET);
@@ -91,9 +93,9 @@ async function onS3rver(resources: Resources, P: string): Promise<Row[]> {
   const started = now();
   await writeRawObjects(s3, BUCKET, deltaFolder(PREFIX, COLD_OBJECTS), 64);
   const generateS = (now() - started) / 1000;
-  log(P, `wrote ${COLD_OBJECTS.toLocaleString("en-US")} objects into s3rver's folder in ${generateS.toFixed(1)} s`);
+  log(P, `wrote ${COLD_OBJECTS.toLocaleString("en-US")} objects into ${BENCH_S3} in ${generateS.toFixed(1)} s`);
   const meta = await headMetadata(client, BUCKET, `${PREFIX}reference.bin`);
-  if (!meta["dg-file-sha256"]) throw new Error("s3rver does not return the generated metadata");
+  if (!meta["dg-file-sha256"]) throw new Error(`${BENCH_S3} does not return the generated metadata`);
 
   // Baseline: page through the folder with the SDK, as Glider has to before it can sort. A walk before and after
   // each cold page (s3rver's speed drifts with the machine's load); the baseline is the mean of the two.
@@ -122,7 +124,7 @@ async function onS3rver(resources: Resources, P: string): Promise<Row[]> {
       const callsBefore = await storageCalls(glider);
       const cold = await page(url);
       const calls = diffCalls(callsBefore, await storageCalls(glider));
-      log(P, `s3rver ${sort}: cold ${(cold.ms / 1000).toFixed(2)} s${cold.error ? ` (${cold.status})` : ""}`);
+      log(P, `${BENCH_S3} ${sort}: cold ${(cold.ms / 1000).toFixed(2)} s${cold.error ? ` (${cold.status})` : ""}`);
       // Within the 30 s listing cache TTL: every repeat is served from the cached folder listing.
       const warm = cold.error ? undefined : await warmRepeats(url);
       const after = await walk();
@@ -137,7 +139,7 @@ async function onS3rver(resources: Resources, P: string): Promise<Row[]> {
         r.note = `failed with ${cold.status}: ${cold.error}`;
       } else {
         r.note =
-          `s3rver (objects generated in ${generateS.toFixed(0)} s); fresh server warmed on another bucket; ` +
+          `${BENCH_S3} (objects generated in ${generateS.toFixed(0)} s); fresh server warmed on another bucket; ` +
           `Glider's storage calls: ${formatCalls(calls)}; warm on this folder: p50 ${warm?.p50.toFixed(1)} ms, ` +
           `p99 ${warm?.p99.toFixed(1)} ms`;
       }
@@ -210,11 +212,12 @@ async function inMemory(P: string): Promise<Row[]> {
  */
 export const listing: Part = {
   name: "listing",
-  describe: "first page of GET /api/objects: cold vs the raw ListObjectsV2 walk (s3rver), warm p50 at 100,000 objects",
+  describe:
+    "first page of GET /api/objects: cold vs the raw ListObjectsV2 walk (BENCH_S3), warm p50 at 100,000 objects",
   async run(resources: Resources) {
     const P = "listing";
     if (SCALE === 1 && COLD_OBJECTS < WARM_OBJECTS) {
-      log(P, `cold figures on ${COLD_OBJECTS.toLocaleString("en-US")} objects: s3rver lists O(objects) per page`);
+      log(P, `cold figures on ${COLD_OBJECTS.toLocaleString("en-US")} objects: ${BENCH_S3} lists O(objects) per page`);
     }
     return [...(await onS3rver(resources, P)), ...(await inMemory(P))];
   },

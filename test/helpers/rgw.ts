@@ -23,6 +23,8 @@ export interface RgwServer {
   region: string;
   /** The cluster's folder (ceph.conf, logs). */
   dir: string;
+  /** The daemons' pids: monitor, OSD, radosgw (the last one serves S3). */
+  pids: number[];
   stop(): Promise<void>;
 }
 
@@ -40,19 +42,24 @@ export async function startRgw(env: NodeJS.ProcessEnv = {}): Promise<RgwServer> 
     stderr += d;
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const info = await new Promise<{ endpoint: string; accessKeyId: string; secretAccessKey: string; dir: string }>(
-    (resolve, reject) => {
-      child.once("error", (e) => reject(new Error(`could not run start-rgw.sh: ${e.message}`)));
-      if (!child.stdout) return reject(new Error("start-rgw.sh has no stdout"));
-      createInterface({ input: child.stdout }).once("line", (line) => resolve(JSON.parse(line)));
-      void exited.then((code) => reject(new Error(`Ceph RGW did not start (exit ${code}):\n${stderr}`)));
-    },
-  );
+  const info = await new Promise<{
+    endpoint: string;
+    accessKeyId: string;
+    secretAccessKey: string;
+    dir: string;
+    pids: number[];
+  }>((resolve, reject) => {
+    child.once("error", (e) => reject(new Error(`could not run start-rgw.sh: ${e.message}`)));
+    if (!child.stdout) return reject(new Error("start-rgw.sh has no stdout"));
+    createInterface({ input: child.stdout }).once("line", (line) => resolve(JSON.parse(line)));
+    void exited.then((code) => reject(new Error(`Ceph RGW did not start (exit ${code}):\n${stderr}`)));
+  });
   return {
     endpoint: info.endpoint,
     credentials: { accessKeyId: info.accessKeyId, secretAccessKey: info.secretAccessKey },
     region: "us-east-1",
     dir: info.dir,
+    pids: info.pids,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGTERM");
@@ -63,7 +70,7 @@ export async function startRgw(env: NodeJS.ProcessEnv = {}): Promise<RgwServer> 
 }
 
 /** The RGW started by the global setup, as the env vars describe it; throws when the run has none. */
-export function rgwFromEnv(): Omit<RgwServer, "stop"> {
+export function rgwFromEnv(): Omit<RgwServer, "stop" | "pids"> {
   const endpoint = process.env[RGW_ENV.endpoint];
   const accessKeyId = process.env[RGW_ENV.accessKeyId];
   const secretAccessKey = process.env[RGW_ENV.secretAccessKey];
@@ -80,7 +87,7 @@ export function rgwFromEnv(): Omit<RgwServer, "stop"> {
  * A fresh RGW tenant with its own user: its bucket namespace is empty and private, so tests sharing one gateway
  * never see each other's buckets. Removing it purges its buckets.
  */
-export async function createRgwTenant(server: Omit<RgwServer, "stop"> = rgwFromEnv()): Promise<{
+export async function createRgwTenant(server: Omit<RgwServer, "stop" | "pids"> = rgwFromEnv()): Promise<{
   endpoint: string;
   credentials: { accessKeyId: string; secretAccessKey: string };
   region: string;
