@@ -3,6 +3,7 @@
  *
  *   npm run bench:cli                     full size: 50-object release bucket, 1,000-object sync prefix
  *   BENCH_SCALE=0.02 npm run bench:cli    smoke run (fewer and smaller objects)
+ *   BENCH_CLI_CP_RUNS / BENCH_CLI_SYNC_RUNS  repetitions of the slow rows (default 1 and 3)
  *   DELTAGLIDER_CLI=/path/to/deltaglider  the real CLI to compare with (else `deltaglider` on PATH); when neither
  *                                         runs, only Glider's figures are printed, with a note
  *
@@ -164,7 +165,7 @@ async function main() {
       "≤ 0.5×",
     );
 
-    const cpRuns = Math.max(1, Math.min(3, runs));
+    const cpRuns = Number(process.env.BENCH_CLI_CP_RUNS ?? "1");
     const gCp: number[] = [];
     let gFiles = 0;
     for (let i = 0; i < cpRuns; i++) {
@@ -189,7 +190,7 @@ async function main() {
     }
     row(`cp -r s3://release/ (${SPACES * VERSIONS} objects)`, gCp, rCp, "≥ 3× faster", note);
 
-    const syncRuns = Math.max(1, Math.min(3, runs));
+    const syncRuns = Number(process.env.BENCH_CLI_SYNC_RUNS ?? "3");
     row(
       `sync unchanged ${SYNC_OBJECTS}-object prefix`,
       times(() => glider(["sync", "-q", syncDir, "s3://sync/p/"]), syncRuns),
