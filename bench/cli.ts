@@ -3,6 +3,7 @@
  *
  *   npm run bench:cli                     full size: 50-object release bucket, 1,000-object sync prefix
  *   BENCH_SCALE=0.02 npm run bench:cli    smoke run (fewer and smaller objects)
+ *   BENCH_CLI_CP_RUNS / BENCH_CLI_SYNC_RUNS  repetitions of the slow rows (default 1 and 3)
  *   DELTAGLIDER_CLI=/path/to/deltaglider  the real CLI to compare with (else `deltaglider` on PATH); when neither
  *                                         runs, only Glider's figures are printed, with a note
  *
@@ -13,7 +14,7 @@
  * ≥ 3× faster, sync ≥ 5× faster.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -32,16 +33,28 @@ const SYNC_OBJECTS = Math.max(50, Math.round(1000 * SCALE));
 
 interface Timed {
   ms: number;
+  /** user + system CPU of the process and the children it waited for (xdelta3 for the DeltaGlider CLI). */
+  cpuMs?: number;
   status: number | null;
   stderr: string;
 }
 
+/** GNU time, when installed: CPU time is a fairer figure than wall time on a shared, loaded machine. */
+const TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
+
 function run(command: string, args: string[], env: NodeJS.ProcessEnv, cwd = REPO_ROOT): Timed {
+  const cpuFile = join(tmpdir(), `glider-bench-cpu-${process.pid}`);
+  const [cmd, argv] = TIME ? [TIME, ["-f", "%U %S", "-o", cpuFile, command, ...args]] : [command, args];
   const started = performance.now();
-  const r = spawnSync(command, args, { env, cwd, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
+  const r = spawnSync(cmd, argv, { env, cwd, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
   const ms = performance.now() - started;
   if (r.error) throw r.error;
-  return { ms, status: r.status, stderr: r.stderr };
+  let cpuMs: number | undefined;
+  if (TIME) {
+    const [user, sys] = readFileSync(cpuFile, "utf8").trim().split("\n").pop()?.split(" ").map(Number) ?? [];
+    if (Number.isFinite(user) && Number.isFinite(sys)) cpuMs = (user + sys) * 1000;
+  }
+  return { ms, cpuMs, status: r.status, stderr: r.stderr };
 }
 
 function median(values: number[]): number {
@@ -81,20 +94,37 @@ async function main() {
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     DG_LOG_LEVEL: "WARNING",
   };
-  const glider = (args: string[], cwd?: string) => run(process.execPath, [GLIDER, ...args], awsEnv, cwd);
-  const dg = (args: string[], cwd?: string) => run(real as string, args, awsEnv, cwd);
+  const glider = (args: string[], cwd?: string) => {
+    const t = run(process.execPath, [GLIDER, ...args], awsEnv, cwd);
+    if (t.cpuMs !== undefined) cpu.glider.push(t.cpuMs);
+    return t;
+  };
+  const dg = (args: string[], cwd?: string) => {
+    const t = run(real as string, args, awsEnv, cwd);
+    if (t.cpuMs !== undefined) cpu.real.push(t.cpuMs);
+    return t;
+  };
   const rows: string[][] = [];
   const runs = Math.max(3, Math.round(5 * Math.min(1, SCALE * 5)));
+  const cpu = { glider: [] as number[], real: [] as number[] };
   const row = (name: string, g: number[], r: number[] | undefined, goal: string, note = "") => {
     const gm = median(g);
     const rm_ = r ? median(r) : undefined;
+    const gc = cpu.glider.length ? median(cpu.glider) : undefined;
+    const rc = cpu.real.length ? median(cpu.real) : undefined;
+    const cpuNote =
+      gc !== undefined
+        ? `CPU glider ${gc.toFixed(0)} ms${rc !== undefined ? `, deltaglider ${rc.toFixed(0)} ms (${(rc / gc).toFixed(1)}×)` : ""}`
+        : "";
+    cpu.glider = [];
+    cpu.real = [];
     rows.push([
       name,
       `${gm.toFixed(0)} ms`,
       rm_ === undefined ? "n/a" : `${rm_.toFixed(0)} ms`,
       rm_ === undefined ? "n/a" : `${(gm / rm_).toFixed(2)}× (${(rm_ / gm).toFixed(1)}× faster)`,
       goal,
-      note,
+      [note, cpuNote].filter(Boolean).join("; "),
     ]);
   };
   try {
@@ -146,6 +176,9 @@ async function main() {
       }
       return out;
     };
+    // Setup runs are not measured.
+    cpu.glider = [];
+    cpu.real = [];
     if (!real) {
       process.stdout.write(
         "note: the DeltaGlider CLI is not available (set DELTAGLIDER_CLI or put deltaglider on PATH): Glider only\n",
@@ -164,7 +197,7 @@ async function main() {
       "≤ 0.5×",
     );
 
-    const cpRuns = Math.max(1, Math.min(3, runs));
+    const cpRuns = Number(process.env.BENCH_CLI_CP_RUNS ?? "1");
     const gCp: number[] = [];
     let gFiles = 0;
     for (let i = 0; i < cpRuns; i++) {
@@ -189,7 +222,7 @@ async function main() {
     }
     row(`cp -r s3://release/ (${SPACES * VERSIONS} objects)`, gCp, rCp, "≥ 3× faster", note);
 
-    const syncRuns = Math.max(1, Math.min(3, runs));
+    const syncRuns = Number(process.env.BENCH_CLI_SYNC_RUNS ?? "3");
     row(
       `sync unchanged ${SYNC_OBJECTS}-object prefix`,
       times(() => glider(["sync", "-q", syncDir, "s3://sync/p/"]), syncRuns),

@@ -4,7 +4,7 @@ import { type Config, ConfigError, loadConfig } from "../config.js";
 import { GliderError } from "../services/errors.js";
 import type { ToolServices } from "../services/tool.js";
 import { errorLine, exitStatusOf, usageError } from "./errors.js";
-import { createProgress, type Progress, printError } from "./progress.js";
+import { clearStatus, createProgress, type Progress, printError } from "./progress.js";
 
 export type VerbName =
   | "cp"
@@ -201,6 +201,8 @@ export async function runVerb(verb: VerbName, args: string[], options: RawOption
       progressEnabled,
       line(text) {
         if (json) return;
+        // A progress line on the same terminal is removed first, then redrawn below by the next update.
+        clearStatus();
         process.stdout.write(`${text}\n`);
       },
       printJson(value) {

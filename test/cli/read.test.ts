@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compareKeys } from "../../src/services/storage/keys.js";
 import type { ObjectStore } from "../../src/services/storage/object-store.js";
 import { expected, loadBucketFixture } from "../helpers/bucket-fixture.js";
-import { ensureCliBuilt } from "../helpers/cli-build.js";
+import { CLI_SETUP_TIMEOUT_MS, ensureCliBuilt } from "../helpers/cli-build.js";
 import { createS3StoreFor, type S3rverHandle, startS3rver } from "../helpers/s3rver.js";
 import { REPO_ROOT } from "../helpers/shared.js";
 import { fileSha256, runCli, s3Env, sha256, treeOf } from "./run.js";
@@ -25,7 +25,7 @@ describe("glider CLI: reading", () => {
     env = s3Env(s3);
     await loadBucketFixture(store, "fixture");
     work = await mkdtemp(join(tmpdir(), "glider-cli-read-"));
-  });
+  }, CLI_SETUP_TIMEOUT_MS);
   afterAll(async () => {
     await store?.close();
     await s3?.stop();

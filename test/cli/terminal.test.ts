@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFsStore } from "../../src/services/storage/fs-store.js";
 import type { ObjectStore } from "../../src/services/storage/object-store.js";
-import { CLI_ENTRY, ensureCliBuilt } from "../helpers/cli-build.js";
+import { CLI_ENTRY, CLI_SETUP_TIMEOUT_MS, ensureCliBuilt } from "../helpers/cli-build.js";
 import { fsEnv } from "./run.js";
 
 /** Runs a command on a pseudo-terminal (Python's pty: stdout and stderr both reach it) and returns what it drew. */
@@ -42,7 +42,7 @@ describe("glider at a terminal", () => {
     await store.createBucket("tty");
     const { STORAGE: _s, LOG_LEVEL: _l, ...base } = process.env;
     env = { ...base, ...fsEnv(join(dir, "data")) };
-  });
+  }, CLI_SETUP_TIMEOUT_MS);
   afterAll(async () => {
     await store?.close();
     if (dir) await rm(dir, { recursive: true, force: true });

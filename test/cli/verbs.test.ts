@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFsStore } from "../../src/services/storage/fs-store.js";
 import type { ObjectStore } from "../../src/services/storage/object-store.js";
-import { ensureCliBuilt } from "../helpers/cli-build.js";
+import { CLI_SETUP_TIMEOUT_MS, ensureCliBuilt } from "../helpers/cli-build.js";
 import { createS3StoreFor, type S3rverHandle, startS3rver } from "../helpers/s3rver.js";
 import { fileSha256, fsEnv, runCli, s3Env, sha256, treeOf } from "./run.js";
 
@@ -51,7 +51,16 @@ const backends: Backend[] = [
     name: "fs store",
     async setup() {
       const dir = await mkdtemp(join(tmpdir(), "glider-cli-fs-"));
-      const store = createFsStore(dir);
+      // Every CLI process empties the store's temp folder when it opens the store, so the test writes through a
+      // store opened afresh for each call (as a separate process would be).
+      const fresh = () => createFsStore(dir);
+      const store = new Proxy(fresh(), {
+        get(_target, property) {
+          const s = fresh() as unknown as Record<PropertyKey, unknown>;
+          const value = s[property];
+          return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(s) : value;
+        },
+      });
       return {
         env: fsEnv(dir),
         store,
@@ -92,7 +101,7 @@ describe.each(backends)("glider verbs on the $name", { timeout: 240_000 }, (back
     await ensureCliBuilt();
     ({ env, store, stop } = await backend.setup());
     work = await mkdtemp(join(tmpdir(), "glider-cli-verbs-"));
-  });
+  }, CLI_SETUP_TIMEOUT_MS);
   afterAll(async () => {
     await stop?.();
     if (work) await rm(work, { recursive: true, force: true });
@@ -533,7 +542,7 @@ describe("glider connection flags", () => {
     await store.createBucket("flags");
     await store.close();
     work = await mkdtemp(join(tmpdir(), "glider-cli-flags-"));
-  });
+  }, CLI_SETUP_TIMEOUT_MS);
   afterAll(async () => {
     await s3?.stop();
     if (work) await rm(work, { recursive: true, force: true });

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ObjectStore } from "../../src/services/storage/object-store.js";
 import { loadBucketFixture } from "../helpers/bucket-fixture.js";
-import { ensureCliBuilt } from "../helpers/cli-build.js";
+import { CLI_SETUP_TIMEOUT_MS, ensureCliBuilt } from "../helpers/cli-build.js";
 import { createS3StoreFor, type S3rverHandle, startS3rver } from "../helpers/s3rver.js";
 import { fileSha256, runCli, s3Env, sha256, treeOf } from "./run.js";
 
@@ -42,7 +42,7 @@ describe("glider CLI: writing and deleting", () => {
     store = createS3StoreFor(s3);
     env = s3Env(s3);
     work = await mkdtemp(join(tmpdir(), "glider-cli-write-"));
-  });
+  }, CLI_SETUP_TIMEOUT_MS);
   afterAll(async () => {
     await store?.close();
     await s3?.stop();

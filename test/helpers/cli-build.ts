@@ -65,3 +65,6 @@ export async function ensureCliBuilt(): Promise<string> {
   }
   return CLI_ENTRY;
 }
+
+/** Setup of a CLI test file: a rebuild on a loaded machine can take minutes (the CI builds before the tests). */
+export const CLI_SETUP_TIMEOUT_MS = 600_000;

@@ -60,7 +60,7 @@ async function downloadOne(ctx: CommandContext, dg: DeltaGlider, from: S3Locatio
   const target = namesFolder(dest) || (await isDirectory(dest)) ? join(dest, lastSegment(key)) : dest;
   const progress = ctx.progress(`download ${key}`);
   try {
-    const op = await downloadTo(ctx, dg, bucket, key, target, progress);
+    const op = await downloadTo(ctx, dg, bucket, key, target, progress, true);
     report.done(op, `download: '${op.source}' to '${target}' (${op.bytes} bytes)`);
   } finally {
     progress.end();

@@ -89,8 +89,11 @@ export async function downloadTo(
   key: string,
   target: string,
   progress: Progress,
+  /** A single download: the bar's total is this object's size, known once it is opened. */
+  addTotal = false,
 ) {
   const reconstruction = await dg.open(bucket, key, ctx.signal);
+  if (addTotal) progress.expect(reconstruction.size);
   try {
     await ensureFolder(dirname(target));
   } catch (error) {

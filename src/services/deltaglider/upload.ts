@@ -84,6 +84,9 @@ export function createUploader(
     const hash = createHash("sha256");
     let size = 0;
     const file = createWriteStream(path);
+    // Failures reach the write and end callbacks below; a write still pending when the upload is cancelled (Ctrl-C)
+    // would otherwise also be emitted as an unhandled 'error' event and crash the process.
+    file.on("error", () => undefined);
     // Counts bytes once they are in the file, for an encoder reading it as it grows.
     const counted = new Writable({
       write(chunk: Buffer, _encoding, callback) {
