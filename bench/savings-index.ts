@@ -38,7 +38,7 @@ import {
 
 const SCALE = Number(process.env.BENCH_SCALE ?? "1");
 const OBJECTS = Math.max(100, Math.round(3_280 * SCALE));
-const FIRST_SCAN_CONCURRENCY = Number(process.env.SAVINGS_FIRST_SCAN_HEAD_CONCURRENCY ?? "64");
+const FIRST_SCAN_CONCURRENCY = Number(process.env.SAVINGS_FIRST_SCAN_HEAD_CONCURRENCY ?? "16");
 const HEAD_CONCURRENCY = Number(process.env.SAVINGS_HEAD_CONCURRENCY ?? "16");
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? "2");
 const BUCKET = "savings-index-bench";

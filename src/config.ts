@@ -126,7 +126,7 @@ const envSchema = z.object({
   SAVINGS_MAX_CONCURRENT_BUCKETS: int(2, 1, 64),
   SAVINGS_CACHE_TTL_MS: int(900_000, 1_000, 604_800_000),
   SAVINGS_HEAD_CONCURRENCY: int(16, 1, 256),
-  SAVINGS_FIRST_SCAN_HEAD_CONCURRENCY: int(64, 1, 512),
+  SAVINGS_FIRST_SCAN_HEAD_CONCURRENCY: int(16, 1, 512),
   DOWNLOAD_TOKEN_SECRET: z.string().min(16, { message: "expected at least 16 characters" }).optional(),
   OBJECTS_RATE_LIMIT: int(10, 0, 100_000),
   GRAPHQL_MAX_DEPTH: int(12, 1, 100),
@@ -235,7 +235,10 @@ export interface SavingsConfig {
   cacheTtlMs: number;
   /** HEAD requests in flight per scanned bucket (one per delta). @default 16 */
   headConcurrency: number;
-  /** HEADs in flight when a bucket has no savings index yet (every delta needs one). @default 64 */
+  /**
+   * HEADs in flight when a bucket has no savings index yet (every delta needs one). @default 16: on s3rver more were
+   * slower (bench/RESULTS.md); raise it for S3, which serves many HEADs in parallel.
+   */
   firstScanHeadConcurrency: number;
 }
 

@@ -40,7 +40,7 @@ export interface SavingsOptions {
   progressIntervalMs?: number;
   /** HEAD requests in flight per scanned bucket. @default 16 */
   headConcurrency?: number;
-  /** HEADs in flight when the bucket has no index yet (every delta needs one). @default 64 */
+  /** HEADs in flight when the bucket has no index yet (every delta needs one). @default 16 */
   firstScanHeadConcurrency?: number;
   /** Index changes made by uploads and deletes are written back after this long (or at the next scan, or close). @default 2000 */
   indexFlushMs?: number;
@@ -143,7 +143,7 @@ export function createSavingsService(deps: SavingsDeps, options: SavingsOptions 
     ttlResolution: 0,
   });
   const pubsub = createPubSub<Topics>();
-  const firstScanConcurrency = options.firstScanHeadConcurrency ?? 64;
+  const firstScanConcurrency = options.firstScanHeadConcurrency ?? 16;
   const indexFlushMs = Math.max(0, options.indexFlushMs ?? 2000);
   /** Indexes of recently scanned buckets; the index store holds every bucket's. */
   const indexes = new LRUCache<string, SavingsIndex>({ max: INDEXES_IN_MEMORY });
