@@ -42,8 +42,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: "idle",
-    // Download tokens travel in the path.
-    routerOptions: { maxParamLength: 4096 },
+    // Download tokens travel in the path. The Commander UI calls `/api/buckets/`, `/api/objects/?…`, `/api/upload/`:
+    // a trailing slash is the same route.
+    routerOptions: { maxParamLength: 4096, ignoreTrailingSlash: true },
     // TRUST_PROXY: off (X-Forwarded-For ignored), a hop count, or the proxies' addresses/CIDR ranges. request.ip is
     // then the client address fastify resolves, for the rate limit, the audit trail and the access log alike.
     trustProxy: typeof config.http.trustProxy === "number" ? trustHops(config.http.trustProxy) : config.http.trustProxy,

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { Services } from "../services/index.js";
+import { authRoutes } from "./auth.js";
 import { bucketRoutes } from "./browse/buckets.js";
 import { downloadRoutes } from "./browse/downloads.js";
 import { objectRoutes } from "./browse/objects.js";
@@ -11,6 +12,7 @@ import { transfersRoutes } from "./send/transfers.js";
 /** The REST shim: each group is an encapsulated plugin that only translates HTTP to service calls. */
 export async function restPlugin(app: FastifyInstance, { services }: { services: Services }) {
   await app.register(healthRoutes, { services });
+  await app.register(authRoutes, { services, prefix: "/api" });
   await app.register(bucketRoutes, { services, prefix: "/api" });
   await app.register(objectRoutes, { services, prefix: "/api" });
   await app.register(downloadRoutes, { services, prefix: "/api" });
