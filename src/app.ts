@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
 import { applyBrowserPolicy } from "./http/browser-policy.js";
+import { registerUi } from "./http/ui.js";
 import { createLogger } from "./logger.js";
 import { graphqlPlugin } from "./resolvers/graphql-plugin.js";
 import { handleError } from "./rest/errors.js";
@@ -90,6 +91,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const policy = await applyBrowserPolicy(app, { corsOrigins: config.http.corsOrigins });
   policy.credentialCookies.add(ADMIN_KEY_COOKIE);
   await app.register(websocket);
+  // The Commander UI, when UI_DIR is set: its files at `/`, index.html for client-side routes (see http/ui.ts).
+  if (config.uiDir) await registerUi(app, config.uiDir);
   await app.register(restPlugin, { services });
   await app.register(graphqlPlugin, { services, schema });
   // Cancel savings jobs before waiting for in-flight requests: their open progress streams end with the CANCELLED event.

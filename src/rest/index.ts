@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { sendUiIndex } from "../http/ui.js";
 import type { Services } from "../services/index.js";
 import { authRoutes } from "./auth.js";
 import { bucketRoutes } from "./browse/buckets.js";
@@ -20,7 +21,8 @@ export async function restPlugin(app: FastifyInstance, { services }: { services:
   const surface = services.config.send.surface;
   if (surface !== "admin") await app.register(transfersRoutes, { services, prefix: "/api" });
   if (surface !== "public") await app.register(adminRoutes, { services, prefix: "/api/admin" });
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send(envelope("not_found", `no route for ${request.method} ${request.url.split("?")[0]}`)),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    if (sendUiIndex(request, reply)) return reply;
+    return reply.status(404).send(envelope("not_found", `no route for ${request.method} ${request.url.split("?")[0]}`));
+  });
 }

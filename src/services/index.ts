@@ -59,6 +59,8 @@ export interface ServiceOverrides {
   now?: () => number;
   /** Builds the S3 store of a session (tests wrap it). */
   s3StoreFactory?: RegistryDeps["s3StoreFactory"];
+  /** Where sessions live (tests inspect what is stored); in memory by default. */
+  sessionStore?: RegistryDeps["sessionStore"];
 }
 
 /** The only place clients and services are built; both front doors and the CLI share the result. */
@@ -107,7 +109,15 @@ export function createServices(config: Config, logger: Logger, overrides: Servic
     savingsIndex: createIndexStore(createSystemStore(store, config.send.systemBucket)),
   });
   const connections = createConnectionRegistry(
-    { config, logger, metrics, secret, now: overrides.now, s3StoreFactory: overrides.s3StoreFactory },
+    {
+      config,
+      logger,
+      metrics,
+      secret,
+      now: overrides.now,
+      s3StoreFactory: overrides.s3StoreFactory,
+      sessionStore: overrides.sessionStore,
+    },
     server,
   );
   const send = createSendServices(config.send, store, logger, overrides.now, conditionalWrites);

@@ -101,6 +101,8 @@ export async function downloadRoutes(app: FastifyInstance, { services }: { servi
     // Each file of a form is spooled whole before anything is stored: the upload limit applies to each (413).
     await uploads.register(multipart, {
       limits: { fileSize: services.config.limits.uploadMaxBytes, files: Number.MAX_SAFE_INTEGER },
+      // The Commander names each file by its relative path ("folder/file"): keep it.
+      preservePath: true,
     });
     uploads.addContentTypeParser("application/octet-stream", (_request, payload, done) => done(null, payload));
     // Only a byte stream or a multipart form carries a file; anything else is refused before the body is read.
