@@ -27,7 +27,7 @@ export async function registerUi(app: FastifyInstance, uiDir: string) {
     index: ["index.html"],
     setHeaders(res, path) {
       // Vite names assets by content hash; index.html must be revalidated to pick up a new build.
-      res.header("cache-control", path.endsWith("index.html") ? "no-cache" : "public, max-age=31536000, immutable");
+      res.setHeader("cache-control", path.endsWith("index.html") ? "no-cache" : "public, max-age=31536000, immutable");
     },
   });
 }
