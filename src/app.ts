@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
 import { applyBrowserPolicy } from "./http/browser-policy.js";
+import { registerUi } from "./http/ui.js";
 import { createLogger } from "./logger.js";
 import { graphqlPlugin } from "./resolvers/graphql-plugin.js";
 import { handleError } from "./rest/errors.js";
@@ -42,8 +43,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: "idle",
-    // Download tokens travel in the path.
-    routerOptions: { maxParamLength: 4096 },
+    // Download tokens travel in the path. The Commander UI calls `/api/buckets/`, `/api/objects/?…`, `/api/upload/`:
+    // a trailing slash is the same route.
+    routerOptions: { maxParamLength: 4096, ignoreTrailingSlash: true },
     // TRUST_PROXY: off (X-Forwarded-For ignored), a hop count, or the proxies' addresses/CIDR ranges. request.ip is
     // then the client address fastify resolves, for the rate limit, the audit trail and the access log alike.
     trustProxy: typeof config.http.trustProxy === "number" ? trustHops(config.http.trustProxy) : config.http.trustProxy,
@@ -90,6 +92,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // CORS, cookies and the origin check, the same for REST, GraphQL and WebSocket (src/http/browser-policy.ts).
   const policy = await applyBrowserPolicy(app, { corsOrigins: config.http.corsOrigins });
   policy.credentialCookies.add(ADMIN_KEY_COOKIE);
+  // The Commander UI, when UI_DIR is set: its files at `/`, index.html for client-side routes (see http/ui.ts).
+  if (config.uiDir) await registerUi(app, config.uiDir);
   await app.register(restPlugin, { services });
   await app.register(graphqlPlugin, { services, schema });
   // Cancel savings jobs before waiting for in-flight requests: their open progress streams end with the CANCELLED event.

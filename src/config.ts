@@ -157,7 +157,19 @@ const envSchema = z.object({
   DEMO_SEED: optionalBool(),
   CORS_ORIGINS: list(origin),
   TRUST_PROXY: trustProxy,
+  // Sessions and the Commander UI (issue #17)
+  SESSION_SECRET: z.string().min(16, { message: "expected at least 16 characters" }).optional(),
+  SESSION_IDLE_TTL_SECONDS: int(1800, 60, 604_800),
+  SESSION_MAX: int(1000, 1, 1_000_000),
+  REQUIRE_SESSION: bool(false),
+  LOCAL_ACCESS_KEY_ID: z.string().min(1).optional(),
+  LOCAL_SECRET_ACCESS_KEY: z.string().min(8, { message: "expected at least 8 characters" }).optional(),
+  PUBLIC_BASE_URL: z.string().url({ message: "expected a URL such as https://glider.example.com" }).optional(),
+  UI_DIR: z.string().min(1).optional(),
 });
+
+/** The documented development key pair for signing in to the embedded store; never used in production. */
+export const DEV_LOCAL_CREDENTIALS = { accessKeyId: "glider", secretAccessKey: "glider-dev-secret" } as const;
 
 export interface Config {
   env: "development" | "production" | "test";
@@ -182,6 +194,11 @@ export interface Config {
   /** Deadlines, size limits and readiness for storage faults (see README "Limits and deadlines"). */
   limits: LimitsConfig;
   http: HttpConfig;
+  sessions: SessionsConfig;
+  /** Base of absolute links Glider hands out (download links) behind a proxy; the request's host otherwise. */
+  publicBaseUrl?: string;
+  /** A built single-page UI (the Commander's `dist/`) served at `/`. */
+  uiDir?: string;
 }
 
 /** Deadlines and size limits that keep a slow or broken store from hanging requests or filling disks. */
@@ -209,6 +226,23 @@ export interface HttpConfig {
    * client address from it (rate limit, audit, access log). @default false
    */
   trustProxy: false | number | string[];
+}
+
+/** Sessions of the Commander UI (`/api/auth/session`). */
+export interface SessionsConfig {
+  /** Encrypts credentials in the session store (AES-GCM); random per process when unset. */
+  secret?: string;
+  /** A session unused this long expires. @default 1800 */
+  idleSeconds: number;
+  /** Most sessions at once; beyond it the least recently used one ends. @default 1000 */
+  maxSessions: number;
+  /** Refuse API calls without a session (401 `session_required`). @default false */
+  requireSession: boolean;
+  /**
+   * Key pair that signs in to the embedded (fs/memory) store. Defaults to DEV_LOCAL_CREDENTIALS outside production;
+   * in production sign-in to the embedded store is refused unless both variables are set.
+   */
+  local?: { accessKeyId: string; secretAccessKey: string };
 }
 
 /** DeltaGlider browsing and writing. */
@@ -338,5 +372,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       introspection: e.GRAPHQL_INTROSPECTION ?? e.NODE_ENV !== "production",
       trustProxy: e.TRUST_PROXY,
     },
+    sessions: {
+      secret: e.SESSION_SECRET,
+      idleSeconds: e.SESSION_IDLE_TTL_SECONDS,
+      maxSessions: e.SESSION_MAX,
+      requireSession: e.REQUIRE_SESSION,
+      local:
+        e.LOCAL_ACCESS_KEY_ID && e.LOCAL_SECRET_ACCESS_KEY
+          ? { accessKeyId: e.LOCAL_ACCESS_KEY_ID, secretAccessKey: e.LOCAL_SECRET_ACCESS_KEY }
+          : e.NODE_ENV === "production"
+            ? undefined
+            : { ...DEV_LOCAL_CREDENTIALS },
+    },
+    publicBaseUrl: e.PUBLIC_BASE_URL?.replace(/\/+$/, ""),
+    uiDir: e.UI_DIR,
   };
 }

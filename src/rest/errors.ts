@@ -36,6 +36,11 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   transfer_deleted: 410,
   invalid_state: 409,
   size_mismatch: 422,
+  invalid_credentials: 403,
+  session_required: 401,
+  endpoint_unreachable: 502,
+  bucket_not_empty: 409,
+  bucket_exists: 409,
 };
 
 export interface ErrorEnvelope {

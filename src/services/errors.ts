@@ -38,6 +38,12 @@ export const ERROR_CODES = [
   "transfer_deleted",
   "invalid_state",
   "size_mismatch",
+  // Sessions and bucket administration (the Commander UI)
+  "invalid_credentials",
+  "session_required",
+  "endpoint_unreachable",
+  "bucket_not_empty",
+  "bucket_exists",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -2,14 +2,16 @@ import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { AuditService } from "./audit/service.js";
 import { createSystemStore } from "./audit/system-store.js";
-import { createDeltaGlider, type DeltaGlider } from "./deltaglider/index.js";
-import { createDownloadsService, type DownloadsService } from "./downloads/service.js";
+import type { BucketsService } from "./buckets/service.js";
+import { type Connection, createConnection } from "./connections/connection.js";
+import { type ConnectionRegistry, createConnectionRegistry, type RegistryDeps } from "./connections/registry.js";
+import type { DeltaGlider } from "./deltaglider/index.js";
+import type { DownloadsService } from "./downloads/service.js";
 import { createHealthService, type HealthService } from "./health.js";
 import { createMetrics, type Metrics } from "./metrics.js";
-import { createObjectsService, type ObjectsService } from "./objects/service.js";
-import { createRateLimiter } from "./rate-limit.js";
+import type { ObjectsService } from "./objects/service.js";
 import { createIndexStore } from "./savings/index-store.js";
-import { type BucketChange, createSavingsService, type SavingsService } from "./savings/jobs.js";
+import type { SavingsService } from "./savings/jobs.js";
 import { randomSecret } from "./signing.js";
 import { createConditionalWriteProbe } from "./storage/conditional-writes.js";
 import { type GuardedStore, guardStore } from "./storage/guarded-store.js";
@@ -36,6 +38,16 @@ export interface Services {
   downloads: DownloadsService;
   /** On-demand savings jobs: one scan per bucket, live progress, cached figures. */
   savings: SavingsService;
+  /** Bucket figures (quick/sampled/detailed), create and delete (the Commander UI). */
+  buckets: BucketsService;
+  /** The storage connection these services use: the server's store, or a session's own (see connections/). */
+  connection: Connection;
+  /** Sessions and their connections. */
+  connections: ConnectionRegistry;
+  /** These services on another connection (process-wide parts shared); cached per connection. */
+  forConnection(connection: Connection): Services;
+  /** The services of a request's session (`session_required` when it expired, or when REQUIRE_SESSION and none). */
+  forSession(sessionId: string | undefined): Promise<Services>;
   /** Send: transfers, sender tokens and the audit trail (system bucket `config.send.systemBucket`). */
   transfers: TransfersService;
   tokens: TokensService;
@@ -48,6 +60,10 @@ export interface ServiceOverrides {
   store?: ObjectStore;
   /** Clock for Send (epoch ms); tests move it to expire transfers and tokens without sleeping. */
   now?: () => number;
+  /** Builds the S3 store of a session (tests wrap it). */
+  s3StoreFactory?: RegistryDeps["s3StoreFactory"];
+  /** Where sessions live (tests inspect what is stored); in memory by default. */
+  sessionStore?: RegistryDeps["sessionStore"];
 }
 
 /** The only place clients and services are built; both front doors and the CLI share the result. */
@@ -79,70 +95,40 @@ export function createServices(config: Config, logger: Logger, overrides: Servic
       );
     }
   });
-  const deltaglider = createDeltaGlider(store, metrics, {
-    conditionalWrites,
-    maxRatio: config.deltaglider.maxRatio,
-    referenceCacheBytes: config.deltaglider.referenceCacheBytes,
-    encodeThreads: config.deltaglider.encodeThreads || undefined,
-    headConcurrency: config.deltaglider.headConcurrency,
-    windowBudgetBytes: config.deltaglider.windowBudgetBytes,
-    logger: logger.child({ component: "deltaglider" }),
-  });
   const secret = config.downloadTokenSecret ?? randomSecret();
   if (!config.downloadTokenSecret) {
     logger.warn(
       "DOWNLOAD_TOKEN_SECRET is not set: using a random one, so tokens and cursors only work on this instance",
     );
   }
-  const changeListeners: ((bucket: string) => void)[] = [];
-  const recorders: ((change: BucketChange) => void)[] = [];
-  const objects = createObjectsService(store, deltaglider, {
+  if (!config.sessions.secret) {
+    logger.warn("SESSION_SECRET is not set: sessions are encrypted with a random key and end when the process does");
+  }
+  const server = createConnection("server", store, {
+    config,
+    logger,
+    metrics,
     secret,
-    hiddenBuckets: [config.send.systemBucket],
-    headConcurrency: config.deltaglider.headConcurrency,
-    limiter: createRateLimiter({ perSecond: config.objectsRateLimit }),
-    uploadMaxBytes: config.limits.uploadMaxBytes,
-    onChange: (bucket) => {
-      for (const listener of changeListeners) listener(bucket);
-    },
-    onUploaded: (bucket, result) => {
-      const stored = {
-        physicalKey: result.physicalKey,
-        etag: result.etag,
-        storedBytes: result.storedBytes,
-        originalBytes: result.originalBytes,
-      };
-      for (const recorder of recorders) recorder({ bucket, key: result.key, stored });
-    },
-    onDeleted: (bucket, key) => {
-      for (const recorder of recorders) recorder({ bucket, key });
-    },
+    now: overrides.now,
+    conditionalWrites,
+    // Savings indexes live beside Send's records, so every instance (and the next process) reuses them.
+    savingsIndex: createIndexStore(createSystemStore(store, config.send.systemBucket)),
   });
-  const savings = createSavingsService(
+  const connections = createConnectionRegistry(
     {
-      catalogue: deltaglider.catalogue,
-      store,
-      metrics,
+      config,
       logger,
-      // Savings indexes live beside Send's records, so every instance (and the next process) reuses them.
-      index: createIndexStore(createSystemStore(store, config.send.systemBucket)),
-    },
-    {
-      maxConcurrentBuckets: config.savings.maxConcurrentBuckets,
-      cacheTtlMs: config.savings.cacheTtlMs,
-      headConcurrency: config.savings.headConcurrency,
-      firstScanHeadConcurrency: config.savings.firstScanHeadConcurrency,
-      hiddenBuckets: [config.send.systemBucket],
+      metrics,
+      secret,
       now: overrides.now,
+      s3StoreFactory: overrides.s3StoreFactory,
+      sessionStore: overrides.sessionStore,
     },
+    server,
   );
-  // Uploads and deletes drop the bucket's cached savings.
-  changeListeners.push((bucket) => savings.invalidate(bucket));
-  // … and keep its savings index current.
-  recorders.push((change) => savings.record(change));
-  const downloads = createDownloadsService(objects, { secret, now: overrides.now });
   const send = createSendServices(config.send, store, logger, overrides.now, conditionalWrites);
-  return {
+  const views = new WeakMap<Connection, Services>();
+  const services: Services = {
     config,
     logger,
     metrics,
@@ -154,18 +140,44 @@ export function createServices(config: Config, logger: Logger, overrides: Servic
       probeTimeoutMs: config.limits.readyProbeTimeoutMs,
       conditionalWrites,
     }),
-    deltaglider,
-    objects,
-    downloads,
-    savings,
+    deltaglider: server.deltaglider,
+    objects: server.objects,
+    downloads: server.downloads,
+    savings: server.savings,
+    buckets: server.buckets,
+    connection: server,
+    connections,
+    forConnection(connection) {
+      if (connection === server) return services;
+      let view = views.get(connection);
+      if (!view) {
+        view = {
+          ...services,
+          store: connection.store,
+          deltaglider: connection.deltaglider,
+          objects: connection.objects,
+          downloads: connection.downloads,
+          savings: connection.savings,
+          buckets: connection.buckets,
+          connection,
+        };
+        views.set(connection, view);
+      }
+      return view;
+    },
+    async forSession(sessionId) {
+      return services.forConnection(await connections.resolve(sessionId));
+    },
     ...send,
     async close() {
-      // First: running savings jobs end CANCELLED while the store can still answer their in-flight calls.
-      await savings.close();
-      await deltaglider.close();
+      await connections.close();
+      // Running savings jobs end CANCELLED while the store can still answer their in-flight calls.
+      await server.savings.close();
+      await server.deltaglider.close();
       await send.transfers.close();
       await guarded.compensations.drained();
       await store.close();
     },
   };
+  return services;
 }

@@ -22,17 +22,26 @@ export interface S3rverOptions {
    * mode on a backend without conditional writes.
    */
   conditionalWrites?: "enforce" | "ignore";
+  /** Its own key pair instead of S3RVER/S3RVER (s3rver checks the access key id, not SigV4 signatures). */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
 /** Starts a real S3 server (s3rver, patched: see patches/) on 127.0.0.1 with a random port and a temp folder. */
 export async function startS3rver(options: S3rverOptions = {}): Promise<S3rverHandle> {
+  const credentials = options.credentials ?? { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
   const directory = await mkdtemp(join(tmpdir(), "glider-s3rver-"));
   const child: ChildProcess = spawn(
     process.execPath,
     ["--openssl-legacy-provider", join(REPO_ROOT, "test/helpers/s3rver-child.cjs"), directory],
     {
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, S3RVER_CONDITIONAL_WRITES: options.conditionalWrites ?? "enforce" },
+      env: {
+        ...process.env,
+        S3RVER_CONDITIONAL_WRITES: options.conditionalWrites ?? "enforce",
+        ...(options.credentials
+          ? { S3RVER_ACCESS_KEY_ID: credentials.accessKeyId, S3RVER_SECRET_ACCESS_KEY: credentials.secretAccessKey }
+          : {}),
+      },
     },
   );
   let stderr = "";
@@ -47,7 +56,7 @@ export async function startS3rver(options: S3rverOptions = {}): Promise<S3rverHa
   });
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+    credentials,
     region: "us-east-1",
     directory,
     async stop() {

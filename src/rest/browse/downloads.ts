@@ -1,14 +1,30 @@
 import multipart from "@fastify/multipart";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import { clientSignal } from "../../http/client-signal.js";
 import { mediaTypeOf, requireMediaType } from "../../http/content-type.js";
+import { spoolForm } from "../../http/multipart-spool.js";
 import { sendLeased } from "../../http/send-leased.js";
 import { GliderError } from "../../services/errors.js";
 import type { Services } from "../../services/index.js";
+import { resolveConnection, servicesOf } from "../session.js";
 import { contentDisposition } from "./shapes.js";
 
-/** Token downloads and the upload passthrough (RFC-DG-UI-0001). */
+/** Most files one multipart upload may carry (the Commander sends 5); further ones are reported, not stored. */
+export const UPLOAD_MAX_FILES = 100;
+
+/** Absolute base of links: PUBLIC_BASE_URL behind a proxy, else the request's own scheme and host. */
+function baseUrl(services: Services, request: FastifyRequest): string {
+  return services.config.publicBaseUrl ?? `${request.protocol}://${request.host}`;
+}
+
+/** Token downloads, shareable download links and uploads (RFC-DG-UI-0001, the Commander's form). */
 export async function downloadRoutes(app: FastifyInstance, { services }: { services: Services }) {
+  // The token is the capability: opening it needs no session.
+  app.addHook(
+    "onRequest",
+    resolveConnection(services, (request) => request.routeOptions.url?.endsWith("/download/:token") === true),
+  );
+
   app.post<{ Body: { bucket: string; key: string } }>(
     "/download/prepare",
     {
@@ -21,7 +37,11 @@ export async function downloadRoutes(app: FastifyInstance, { services }: { servi
       },
     },
     async (request, reply) => {
-      const ticket = await services.downloads.prepare(request.body.bucket, request.body.key, clientSignal(reply));
+      const ticket = await servicesOf(request).downloads.prepare(
+        request.body.bucket,
+        request.body.key,
+        clientSignal(reply),
+      );
       return {
         download_token: ticket.token,
         estimated_bytes: ticket.estimatedBytes,
@@ -30,8 +50,45 @@ export async function downloadRoutes(app: FastifyInstance, { services }: { servi
     },
   );
 
+  app.post<{ Body: { bucket: string; key: string; expires_in?: number; with_rehydration?: boolean } }>(
+    "/download/presigned-url",
+    {
+      schema: {
+        body: {
+          type: "object",
+          required: ["bucket", "key"],
+          properties: {
+            bucket: { type: "string", minLength: 1 },
+            key: { type: "string", minLength: 1 },
+            expires_in: { type: "integer" },
+            with_rehydration: { type: "boolean" },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const scoped = servicesOf(request);
+      const expiresIn = request.body.expires_in ?? 3600;
+      const ticket = await scoped.downloads.prepare(
+        request.body.bucket,
+        request.body.key,
+        clientSignal(reply),
+        expiresIn * 1000,
+      );
+      services.connections.holdFor(scoped.connection, ticket.expiresAt.getTime());
+      return {
+        bucket: ticket.bucket,
+        key: ticket.key,
+        download_url: `${baseUrl(services, request)}/api/download/${ticket.token}`,
+        expires_in: expiresIn,
+        expires_at: Math.floor(ticket.expiresAt.getTime() / 1000),
+        estimated_bytes: ticket.estimatedBytes,
+      };
+    },
+  );
+
   app.get<{ Params: { token: string } }>("/download/:token", async (request, reply) => {
-    const download = await services.downloads.open(request.params.token, clientSignal(reply));
+    const download = await services.connections.openDownload(request.params.token, clientSignal(reply));
     reply.header("content-type", "application/octet-stream");
     reply.header("content-length", String(download.size));
     reply.header("content-disposition", contentDisposition(download.key));
@@ -41,8 +98,28 @@ export async function downloadRoutes(app: FastifyInstance, { services }: { servi
   });
 
   await app.register(async (uploads) => {
-    await uploads.register(multipart, { limits: { fileSize: Number.MAX_SAFE_INTEGER, files: 1 } });
+    // Each file of a form is spooled whole before anything is stored: the upload limit applies to each (413).
+    await uploads.register(multipart, {
+      limits: { fileSize: services.config.limits.uploadMaxBytes, files: Number.MAX_SAFE_INTEGER },
+      // The Commander names each file by its relative path ("folder/file"): keep it.
+      preservePath: true,
+    });
     uploads.addContentTypeParser("application/octet-stream", (_request, payload, done) => done(null, payload));
+    // Only a byte stream or a multipart form carries a file; anything else is refused before the body is read.
+    uploads.addHook("onRequest", requireMediaType("application/octet-stream", "multipart/form-data"));
+    uploads.addHook("onRequest", async (request, reply) => {
+      // A declared length already over the limit is refused before a byte is read.
+      const declared = Number(request.headers["content-length"] ?? Number.NaN);
+      const max = services.config.limits.uploadMaxBytes;
+      if (mediaTypeOf(request) === "application/octet-stream" && declared > max) {
+        reply.header("connection", "close");
+        throw new GliderError("payload_too_large", `upload exceeds the ${max}-byte limit`, { max_bytes: max });
+      }
+    });
+    // An error answered before the body's end closes the connection instead of draining up to UPLOAD_MAX_BYTES.
+    uploads.addHook("onError", async (request, reply) => {
+      if (!request.raw.readableEnded && request.headers["content-length"] !== "0") reply.header("connection", "close");
+    });
 
     // Only a byte stream or a multipart form carries a file; anything else is refused before the body is read.
     uploads.addHook("onRequest", requireMediaType("application/octet-stream", "multipart/form-data"));
@@ -60,45 +137,127 @@ export async function downloadRoutes(app: FastifyInstance, { services }: { servi
       if (!request.raw.readableEnded && request.headers["content-length"] !== "0") reply.header("connection", "close");
     });
     uploads.post<{ Querystring: { bucket?: string; key?: string } }>("/upload", async (request, reply) => {
-      let bucket = request.query.bucket;
-      let key = request.query.key;
-      let result: Awaited<ReturnType<Services["objects"]["upload"]>> | undefined;
-      if (request.isMultipart()) {
-        for await (const part of request.parts()) {
-          if (part.type === "field") {
-            if (part.fieldname === "bucket") bucket = String(part.value);
-            if (part.fieldname === "key") key = String(part.value);
-            continue;
-          }
-          if (!bucket || !key) {
-            throw new GliderError("invalid_request", "send the bucket and key fields before the file", {
-              parameter: !bucket ? "bucket" : "key",
-            });
-          }
-          result = await services.objects.upload(bucket, key, part.file, clientSignal(reply));
-        }
-      } else {
+      const scoped = servicesOf(request);
+      if (!request.isMultipart()) {
+        const { bucket, key } = request.query;
         if (!bucket || !key) {
           throw new GliderError("invalid_request", "bucket and key query parameters are required", {
             parameter: !bucket ? "bucket" : "key",
           });
         }
-        result = await services.objects.upload(
+        const result = await scoped.objects.upload(
           bucket,
           key,
           request.body as NodeJS.ReadableStream as never,
           clientSignal(reply),
         );
+        return singleJson(result);
       }
-      if (!result) throw new GliderError("invalid_request", "no file in the upload", { parameter: "file" });
-      return {
-        status: "ok",
-        key: result.key,
-        stored_as: result.storedAs,
-        original_bytes: result.originalBytes,
-        stored_bytes: result.storedBytes,
-        sha256: result.sha256,
-      };
+      // The whole form is received before anything is stored, so a wrong request stores nothing.
+      const form = await spoolForm(request, { maxFiles: UPLOAD_MAX_FILES });
+      try {
+        const bucket = (form.fields.bucket ?? request.query.bucket ?? "").trim();
+        const key = form.fields.key ?? request.query.key;
+        if (!bucket) throw new GliderError("invalid_request", "send the bucket field", { parameter: "bucket" });
+        if (form.files.length === 0) {
+          throw new GliderError("invalid_request", "no file in the upload", { parameter: "files" });
+        }
+        if (key !== undefined) {
+          // RFC-DG-UI-0001 form: one file stored under `key`.
+          if (form.files.length > 1) {
+            throw new GliderError("invalid_request", "one file per key: send several files without a key field", {
+              parameter: "key",
+              files: form.files.length,
+            });
+          }
+          if (!key) throw new GliderError("invalid_request", "key is empty", { parameter: "key" });
+          const result = await scoped.objects.upload(bucket, key, form.files[0].open() as never, clientSignal(reply));
+          return singleJson(result);
+        }
+        // The Commander's form: files x N named by their relative paths, under `prefix`.
+        const prefix = (form.fields.prefix ?? "").replace(/^\/+|\/+$/g, "");
+        const outcomes = await scoped.objects.uploadFiles(
+          bucket,
+          prefix,
+          form.files.map((f) => ({
+            relativePath: f.filename,
+            open: f.open,
+            rejected: f.refused ? new GliderError("invalid_request", f.refused, { parameter: "files" }) : undefined,
+          })),
+          clientSignal(reply),
+        );
+        let original = 0;
+        let stored = 0;
+        const results = outcomes.map((o) => {
+          if (!o.ok) {
+            return {
+              bucket,
+              key: o.key,
+              relative_path: o.relativePath,
+              original_bytes: 0,
+              stored_bytes: 0,
+              compressed: false,
+              operation: "failed",
+              savings_bytes: 0,
+              savings_pct: 0,
+              error: { code: o.error.code, message: o.error.message },
+            };
+          }
+          const r = o.result;
+          original += r.originalBytes;
+          stored += r.storedBytes;
+          const savings = Math.max(0, r.originalBytes - r.storedBytes);
+          return {
+            bucket,
+            key: r.key,
+            relative_path: o.relativePath,
+            original_bytes: r.originalBytes,
+            stored_bytes: r.storedBytes,
+            compressed: r.storedAs !== "direct",
+            operation:
+              r.storedAs === "direct"
+                ? "upload_direct"
+                : r.storedAs === "reference"
+                  ? "create_reference"
+                  : "create_delta",
+            savings_bytes: savings,
+            savings_pct: pct(savings, r.originalBytes),
+            physical_key: r.physicalKey,
+            sha256: r.sha256,
+          };
+        });
+        const savings = Math.max(0, original - stored);
+        return {
+          bucket,
+          prefix,
+          results,
+          stats: {
+            count: outcomes.filter((o) => o.ok).length,
+            failed: outcomes.filter((o) => !o.ok).length,
+            original_bytes: original,
+            stored_bytes: stored,
+            savings_bytes: savings,
+            savings_pct: pct(savings, original),
+          },
+        };
+      } finally {
+        await form.cleanup();
+      }
     });
   });
+}
+
+function pct(part: number, whole: number): number {
+  return whole > 0 ? Math.round((part / whole) * 10_000) / 100 : 0;
+}
+
+function singleJson(result: Awaited<ReturnType<Services["objects"]["upload"]>>) {
+  return {
+    status: "ok",
+    key: result.key,
+    stored_as: result.storedAs,
+    original_bytes: result.originalBytes,
+    stored_bytes: result.storedBytes,
+    sha256: result.sha256,
+  };
 }

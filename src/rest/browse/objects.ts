@@ -3,6 +3,8 @@ import { clientSignal } from "../../http/client-signal.js";
 import { GliderError } from "../../services/errors.js";
 import type { Services } from "../../services/index.js";
 import { parseCompressed, parseSort } from "../../services/objects/query.js";
+import { BULK_DELETE_MAX } from "../../services/objects/service.js";
+import { resolveConnection, servicesOf } from "../session.js";
 import { objectJson } from "./shapes.js";
 
 interface ListQuery {
@@ -41,11 +43,40 @@ function keyOf(wildcard: string, suffix: string): string | undefined {
 }
 
 export async function objectRoutes(app: FastifyInstance, { services }: { services: Services }) {
+  app.addHook("onRequest", resolveConnection(services));
+
+  app.delete<{ Body: { bucket: string; keys: string[] } }>(
+    "/objects/bulk",
+    {
+      schema: {
+        body: {
+          type: "object",
+          required: ["bucket", "keys"],
+          properties: {
+            bucket: { type: "string", minLength: 1 },
+            keys: { type: "array", items: { type: "string", minLength: 1 }, maxItems: BULK_DELETE_MAX },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { bucket, keys } = request.body;
+      const result = await servicesOf(request).objects.bulkDelete(bucket, keys, clientSignal(reply));
+      return {
+        deleted: result.deleted,
+        errors: result.errors.map((e) => ({ key: e.key, error: e.message, code: e.code })),
+        total_requested: keys.length,
+        total_deleted: result.deleted.length,
+        total_errors: result.errors.length,
+      };
+    },
+  );
+
   app.get<{ Querystring: ListQuery }>("/objects", { schema: listSchema }, async (request, reply) => {
     const q = request.query;
     // The Commander sends "" or "null" for the first page.
     const cursor = q.cursor && q.cursor !== "null" ? q.cursor : undefined;
-    const page = await services.objects.listObjects(
+    const page = await servicesOf(request).objects.listObjects(
       {
         bucket: q.bucket,
         prefix: q.prefix,
@@ -68,14 +99,20 @@ export async function objectRoutes(app: FastifyInstance, { services }: { service
   app.get<{ Params: { bucket: string; "*": string } }>("/objects/:bucket/*", async (request, reply) => {
     const key = keyOf(request.params["*"], "/metadata");
     if (!key) throw new GliderError("invalid_request", "expected /api/objects/{bucket}/{key}/metadata", {});
-    const object = await services.objects.metadata(request.params.bucket, key, clientSignal(reply));
-    return { ...objectJson(object), accept_ranges: object.acceptRanges };
+    const object = await servicesOf(request).objects.metadata(request.params.bucket, key, clientSignal(reply));
+    return {
+      ...objectJson(object),
+      accept_ranges: object.acceptRanges,
+      content_type: object.contentType ?? null,
+      etag: object.etag.replace(/"/g, ""),
+      metadata: object.metadata,
+    };
   });
 
   app.delete<{ Params: { bucket: string; "*": string } }>("/objects/:bucket/*", async (request, reply) => {
     const key = request.params["*"];
     if (!key) throw new GliderError("invalid_request", "expected /api/objects/{bucket}/{key}", {});
-    const result = await services.objects.delete(request.params.bucket, key, clientSignal(reply));
+    const result = await servicesOf(request).objects.delete(request.params.bucket, key, clientSignal(reply));
     return { status: "ok", key, deleted: result.deleted };
   });
 }

@@ -26,6 +26,8 @@ export interface LogicalObject extends LogicalEntry {
   referenceKey?: string;
   physicalKeys: string[];
   metadata: Record<string, string>;
+  /** Content type of the physical object as stored (absent when the store did not say). */
+  contentType?: string;
 }
 
 export interface LogicalListing {
@@ -158,6 +160,7 @@ export function createCatalogue(store: ObjectStore, options: CatalogueOptions = 
       referenceKey,
       physicalKeys: referenceKey ? [entry.physicalKey, referenceKey] : [entry.physicalKey],
       metadata: head.metadata,
+      contentType: head.contentType,
     };
   }
 

@@ -1,12 +1,13 @@
 import type { Metrics } from "../metrics.js";
 import type { ConditionalWriteProbe } from "../storage/conditional-writes.js";
 import type { ObjectStore } from "../storage/object-store.js";
-import { createCatalogue } from "./catalogue.js";
-import { createDeleter } from "./delete.js";
+import { type Catalogue, createCatalogue } from "./catalogue.js";
+import { createDeleter, type Deleter } from "./delete.js";
 import { createEncodePool, type EncodePool } from "./encode-pool.js";
-import { createReconstructor } from "./reconstruct.js";
-import { createReferenceCache } from "./reference-cache.js";
-import { createUploader, type ErrorLog } from "./upload.js";
+import { createReconstructor, type Reconstructor } from "./reconstruct.js";
+import { createReferenceCache, type ReferenceCache } from "./reference-cache.js";
+import { createUploader, type ErrorLog, type Uploader } from "./upload.js";
+import type { WindowPool } from "./window-pool.js";
 
 export interface DeltaGliderOptions {
   referenceCacheBytes?: number;
@@ -22,15 +23,39 @@ export interface DeltaGliderOptions {
   logger?: ErrorLog;
   /** Whether the store enforces If-None-Match (probed); default: the store's declared capability. */
   conditionalWrites?: ConditionalWriteProbe;
+  /**
+   * Process-wide resources of another instance (per-session connections): its encode workers, its window pool and
+   * its reference cache, read through this store under `scope` (the store's endpoint). Closing this instance leaves
+   * them running.
+   */
+  shared?: { from: DeltaGlider; scope: string };
 }
 
 /** DeltaGlider semantics over any ObjectStore: catalogue, reconstruction, upload, delete. */
-export function createDeltaGlider(store: ObjectStore, metrics: Metrics, options: DeltaGliderOptions = {}) {
+export interface DeltaGlider {
+  catalogue: Catalogue;
+  references: ReferenceCache;
+  encoder: EncodePool;
+  windowPool: WindowPool;
+  list: Catalogue["list"];
+  resolve: Catalogue["resolve"];
+  open: Reconstructor["open"];
+  upload: Uploader["upload"];
+  deleteObject: Deleter["deleteObject"];
+  deletePrefix: Deleter["deletePrefix"];
+  close(): Promise<void>;
+}
+
+export function createDeltaGlider(store: ObjectStore, metrics: Metrics, options: DeltaGliderOptions = {}): DeltaGlider {
   const catalogue = createCatalogue(store, { headConcurrency: options.headConcurrency });
-  const references = createReferenceCache(store, { maxBytes: options.referenceCacheBytes, tmpDir: options.tmpDir });
-  const pool = options.encodePool ?? createEncodePool({ threads: options.encodeThreads });
+  const shared = options.shared?.from;
+  const references = shared
+    ? shared.references.forStore(store, options.shared?.scope ?? "")
+    : createReferenceCache(store, { maxBytes: options.referenceCacheBytes, tmpDir: options.tmpDir });
+  const pool = shared ? shared.encoder : (options.encodePool ?? createEncodePool({ threads: options.encodeThreads }));
   const reconstructor = createReconstructor(store, catalogue, references, metrics, {
     windowBudgetBytes: options.windowBudgetBytes,
+    windowPool: shared?.windowPool,
   });
   const uploader = createUploader(store, references, pool, {
     maxRatio: options.maxRatio,
@@ -44,6 +69,7 @@ export function createDeltaGlider(store: ObjectStore, metrics: Metrics, options:
     catalogue,
     references,
     encoder: pool,
+    windowPool: reconstructor.windowPool,
     list: catalogue.list,
     resolve: catalogue.resolve,
     open: reconstructor.open,
@@ -51,10 +77,9 @@ export function createDeltaGlider(store: ObjectStore, metrics: Metrics, options:
     deleteObject: deleter.deleteObject,
     deletePrefix: deleter.deletePrefix,
     async close() {
+      if (shared) return;
       await pool.close();
       await references.close();
     },
   };
 }
-
-export type DeltaGlider = ReturnType<typeof createDeltaGlider>;

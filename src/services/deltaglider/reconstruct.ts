@@ -10,7 +10,7 @@ import { assertCanRecompress, isCompressionLetter, recompressStream } from "./co
 import { deltaSpaceOf, referenceKeyOf } from "./keys.js";
 import { parseSize, readDgMetadata } from "./metadata.js";
 import type { ReferenceCache } from "./reference-cache.js";
-import { createWindowPool, type WindowSlot } from "./window-pool.js";
+import { createWindowPool, type WindowPool, type WindowSlot } from "./window-pool.js";
 
 export interface Reconstruction {
   object: LogicalObject;
@@ -32,6 +32,8 @@ export interface ReconstructorOptions {
   verifyBufferBytes?: number;
   /** Bytes of decoded windows held by all reconstructions at once (see window-pool.ts). @default 64 MiB */
   windowBudgetBytes?: number;
+  /** A pool shared with other reconstructors (per-session connections share the process-wide one). */
+  windowPool?: WindowPool;
 }
 
 /** xdelta3's target window: what one reconstruction holds while a window is decoded and sent. */
@@ -130,7 +132,7 @@ export function createReconstructor(
   options: ReconstructorOptions = {},
 ) {
   const verifyBufferBytes = options.verifyBufferBytes ?? 8 * 1024 * 1024;
-  const windowPool = createWindowPool(options.windowBudgetBytes ?? 64 * 1024 * 1024, WINDOW_UNIT);
+  const windowPool = options.windowPool ?? createWindowPool(options.windowBudgetBytes ?? 64 * 1024 * 1024, WINDOW_UNIT);
 
   async function deltaChunks(bucket: string, object: LogicalObject, signal?: AbortSignal) {
     const meta = readDgMetadata(object.metadata);
@@ -281,7 +283,7 @@ export function createReconstructor(
     return reconstruction(object, size, sha256, checked);
   }
 
-  return { open };
+  return { open, windowPool };
 }
 
 export type Reconstructor = ReturnType<typeof createReconstructor>;

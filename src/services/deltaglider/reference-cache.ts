@@ -67,7 +67,7 @@ function fileReader(handle: FileHandle, size: number): SourceReader {
  * entry is keyed by the sha256 it was verified against, so a replaced reference can never be served stale.
  * References above the memory cap are spilled to a temp file and read by range.
  */
-export function createReferenceCache(store: ObjectStore, options: ReferenceCacheOptions = {}) {
+export function createReferenceCache(store: ObjectStore, options: ReferenceCacheOptions = {}): ReferenceCache {
   const maxBytes = options.maxBytes ?? 256 * 1024 * 1024;
   const spillDir = join(options.tmpDir ?? tmpdir(), `glider-references-${process.pid}`);
   let loads = 0;
@@ -134,11 +134,17 @@ export function createReferenceCache(store: ObjectStore, options: ReferenceCache
     return { path, size, head: head ?? new Uint8Array(0) };
   }
 
-  async function loadRaw(bucket: string, key: string, sha256: string, signal?: AbortSignal): Promise<Entry> {
+  async function loadRaw(
+    source: ObjectStore,
+    bucket: string,
+    key: string,
+    sha256: string,
+    signal?: AbortSignal,
+  ): Promise<Entry> {
     loads++;
     let object: Awaited<ReturnType<ObjectStore["getObject"]>>;
     try {
-      object = await store.getObject({ bucket, key, signal });
+      object = await source.getObject({ bucket, key, signal });
     } catch (error) {
       if (error instanceof GliderError && error.code === "key_not_found") {
         throw new GliderError("integrity_failed", `reference "${key}" is missing, so its deltas cannot be restored`, {
@@ -217,44 +223,64 @@ export function createReferenceCache(store: ObjectStore, options: ReferenceCache
     }
   }
 
-  async function acquire(
-    bucket: string,
-    key: string,
-    sha256: string,
-    variant: Variant = "raw",
-    signal?: AbortSignal,
-  ): Promise<ReferenceHandle> {
-    const id = `${bucket}\0${key}\0${sha256}\0${variant}`;
-    const cached = memory.get(id) ?? spilled.get(id);
-    if (cached) return handleFor(cached);
-    let loading = inFlight.get(id);
-    if (!loading) {
-      loading = (async () => {
-        let entry: Entry;
-        if (variant === "raw") {
-          entry = await loadRaw(bucket, key, sha256, signal);
-        } else {
-          const raw = await acquire(bucket, key, sha256, "raw", signal);
-          try {
-            entry = await loadDecompressed(raw);
-          } finally {
-            raw.release();
+  /** `acquire` over one store; `scope` (its endpoint) keeps equal bucket names of different stores apart. */
+  function acquirer(source: ObjectStore, scope: string) {
+    return async function acquire(
+      bucket: string,
+      key: string,
+      sha256: string,
+      variant: Variant = "raw",
+      signal?: AbortSignal,
+    ): Promise<ReferenceHandle> {
+      const id = `${scope}\0${bucket}\0${key}\0${sha256}\0${variant}`;
+      const cached = memory.get(id) ?? spilled.get(id);
+      if (cached) return handleFor(cached);
+      let loading = inFlight.get(id);
+      if (!loading) {
+        loading = (async () => {
+          let entry: Entry;
+          if (variant === "raw") {
+            entry = await loadRaw(source, bucket, key, sha256, signal);
+          } else {
+            const raw = await acquire(bucket, key, sha256, "raw", signal);
+            try {
+              entry = await loadDecompressed(raw);
+            } finally {
+              raw.release();
+            }
           }
-        }
-        if (entry.bytes) memory.set(id, entry);
-        else spilled.set(id, entry);
-        return entry;
-      })();
-      inFlight.set(id, loading);
-      loading.finally(() => inFlight.delete(id)).catch(() => undefined);
-    }
-    const entry = await loading;
-    // The LRU may already have evicted it; the handle keeps it alive until released.
-    return handleFor(entry);
+          if (entry.bytes) memory.set(id, entry);
+          else spilled.set(id, entry);
+          return entry;
+        })();
+        inFlight.set(id, loading);
+        loading.finally(() => inFlight.delete(id)).catch(() => undefined);
+      }
+      const entry = await loading;
+      // The LRU may already have evicted it; the handle keeps it alive until released.
+      return handleFor(entry);
+    };
   }
+  const acquire = acquirer(store, "");
 
-  return {
+  const cache: ReferenceCache = {
     acquire,
+    /**
+     * The same cache (one memory budget, one spill folder) reading another store: per-session connections share the
+     * process-wide cache, entries keyed by `scope` (the store's endpoint) + bucket + key + sha256. Closing the view is a
+     * no-op; the owner closes the cache.
+     */
+    forStore(source: ObjectStore, scope: string): ReferenceCache {
+      return {
+        acquire: acquirer(source, scope),
+        forStore: cache.forStore,
+        get loads() {
+          return loads;
+        },
+        clear: cache.clear,
+        close: async () => undefined,
+      };
+    },
     /** How many times a reference was fetched from storage (for tests and metrics). */
     get loads() {
       return loads;
@@ -270,6 +296,19 @@ export function createReferenceCache(store: ObjectStore, options: ReferenceCache
       await rm(spillDir, { recursive: true, force: true });
     },
   };
+  return cache;
 }
 
-export type ReferenceCache = ReturnType<typeof createReferenceCache>;
+export interface ReferenceCache {
+  acquire(
+    bucket: string,
+    key: string,
+    sha256: string,
+    variant?: Variant,
+    signal?: AbortSignal,
+  ): Promise<ReferenceHandle>;
+  forStore(source: ObjectStore, scope: string): ReferenceCache;
+  readonly loads: number;
+  clear(): void;
+  close(): Promise<void>;
+}

@@ -6,7 +6,7 @@ import type { LogicalEntry, LogicalListing, LogicalObject } from "../deltaglider
 import type { DeltaGlider } from "../deltaglider/index.js";
 import { baseName, DELTA_SUFFIX } from "../deltaglider/keys.js";
 import type { UploadResult } from "../deltaglider/upload.js";
-import { GliderError } from "../errors.js";
+import { GliderError, isGliderError } from "../errors.js";
 import type { LeasedChunk } from "../leased-chunks.js";
 import type { RateLimiter } from "../rate-limit.js";
 import { createSigner } from "../signing.js";
@@ -47,7 +47,26 @@ export interface ObjectDetails extends ObjectRow {
   kind: LogicalObject["kind"];
   physicalKeys: string[];
   acceptRanges: false;
+  /** The physical object's user metadata (DeltaGlider's `dg-*` keys among them) and content type. */
+  metadata: Record<string, string>;
+  contentType?: string;
 }
+
+/** One file of a multi-file upload, already received in full (a spool file), and its outcome. */
+export interface UploadFile {
+  /** Path relative to the upload's prefix, as the client named it. */
+  relativePath: string;
+  open(): NodeJS.ReadableStream & AsyncIterable<Uint8Array>;
+  /** Set when the file could not be received (too many files, a name we refuse): reported, never stored. */
+  rejected?: GliderError;
+}
+
+export type UploadFileOutcome =
+  | { relativePath: string; key: string; ok: true; result: UploadResult }
+  | { relativePath: string; key: string; ok: false; error: GliderError };
+
+/** Most keys one bulk delete may name. */
+export const BULK_DELETE_MAX = 1000;
 
 export interface ObjectsServiceOptions {
   /** Signs cursors; shared with download tokens through per-purpose keys. */
@@ -92,6 +111,22 @@ interface CursorPayload {
   /** Sort value and key of the last row returned. */
   v: number | string;
   k: string;
+}
+
+/**
+ * The key of an uploaded file: `prefix/relativePath` with empty, `.` and `..` segments dropped and `\\` read as `/`
+ * (browsers send folder uploads as relative paths); undefined when nothing is left.
+ */
+export function uploadKey(prefix: string, relativePath: string): string | undefined {
+  const clean = (path: string) =>
+    path
+      .replace(/\\/g, "/")
+      .split("/")
+      .map((s) => s.trim())
+      .filter((s) => s && s !== "." && s !== "..");
+  const name = clean(relativePath);
+  if (name.length === 0) return undefined;
+  return [...clean(prefix), ...name].join("/");
 }
 
 function savingsOf(original: number, stored: number): number {
@@ -369,11 +404,14 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
       kind: object.kind,
       physicalKeys: object.physicalKeys,
       acceptRanges: false as const,
+      metadata: object.metadata,
+      contentType: object.contentType,
     };
   }
 
   function invalidate(bucket: string, key?: string) {
     listings.deleteWhere((id) => id.startsWith(`${bucket}\0`));
+    if (!key) knownBuckets.delete(bucket);
     if (key) {
       metas.delete(`${bucket}\0${key}`);
       metas.delete(`${bucket}\0${key}${DELTA_SUFFIX}`);
@@ -423,6 +461,75 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
     }
   }
 
+  /**
+   * Stores each received file under `prefix/relativePath`, one after the other; a file that fails (a refused name,
+   * a storage error) is reported in its outcome and the others go on. Uploads never leave a partial object: the
+   * uploader writes an object only once its bytes are complete and verified.
+   */
+  async function uploadFiles(
+    bucket: string,
+    prefix: string,
+    files: readonly UploadFile[],
+    signal?: AbortSignal,
+  ): Promise<UploadFileOutcome[]> {
+    assertVisible(bucket);
+    if (!(await bucketExists(bucket, signal))) {
+      throw new GliderError("bucket_not_found", `bucket "${bucket}" does not exist`, { bucket });
+    }
+    const outcomes: UploadFileOutcome[] = [];
+    for (const file of files) {
+      const key = uploadKey(prefix, file.relativePath);
+      if (file.rejected || !key) {
+        outcomes.push({
+          relativePath: file.relativePath,
+          key: key ?? file.relativePath,
+          ok: false,
+          error: file.rejected ?? new GliderError("invalid_key", `file name "${file.relativePath}" is empty`, {}),
+        });
+        continue;
+      }
+      try {
+        const result = await upload(bucket, key, file.open() as never, signal);
+        outcomes.push({ relativePath: file.relativePath, key, ok: true, result });
+      } catch (error) {
+        signal?.throwIfAborted();
+        const failure = isGliderError(error)
+          ? error
+          : new GliderError("internal", "the file could not be stored", {}, { cause: error });
+        if (failure.code === "internal" || failure.code === "storage_unavailable" || failure.code === "sdk_error") {
+          // A store that is down fails every file alike: stop and let the caller see it.
+          if (outcomes.every((o) => !o.ok)) throw failure;
+        }
+        outcomes.push({ relativePath: file.relativePath, key, ok: false, error: failure });
+      }
+    }
+    return outcomes;
+  }
+
+  /** Deletes each key (four at a time); a failing key is reported and the others go on. */
+  async function bulkDelete(bucket: string, keys: readonly string[], signal?: AbortSignal) {
+    assertVisible(bucket);
+    if (keys.length > BULK_DELETE_MAX) {
+      throw new GliderError("invalid_request", `at most ${BULK_DELETE_MAX} keys per request`, { parameter: "keys" });
+    }
+    if (!(await bucketExists(bucket, signal))) {
+      throw new GliderError("bucket_not_found", `bucket "${bucket}" does not exist`, { bucket });
+    }
+    const results = await mapWithConcurrency([...new Set(keys)], 4, async (key) => {
+      try {
+        await remove(bucket, key, signal);
+        return { key, ok: true as const };
+      } catch (error) {
+        signal?.throwIfAborted();
+        return { key, ok: false as const, error: isGliderError(error) ? error : new GliderError("internal", "failed") };
+      }
+    });
+    return {
+      deleted: results.filter((r) => r.ok).map((r) => r.key),
+      errors: results.flatMap((r) => (r.ok ? [] : [{ key: r.key, code: r.error.code, message: r.error.message }])),
+    };
+  }
+
   /** `likelyDelta`: the key was a delta when last resolved (download tokens record it): one round trip, not two. */
   async function open(
     bucket: string,
@@ -453,6 +560,8 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
     metadata,
     details,
     upload,
+    uploadFiles,
+    bulkDelete,
     delete: remove,
     open,
     buckets,

@@ -233,6 +233,14 @@ export function createFsStore(dataDir: string): ObjectStore {
       await mkdir(dir, { recursive: true });
     },
 
+    async deleteBucket(bucket) {
+      const dir = await assertBucket(bucket);
+      if ((await collectKeys(dir, "", true)).length > 0) {
+        throw new GliderError("bucket_not_empty", `bucket "${bucket}" is not empty`, { bucket });
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+
     async bucketExists(bucket) {
       try {
         await assertBucket(bucket);

@@ -290,6 +290,7 @@ export function guardStore(inner: ObjectStore, options: GuardOptions): GuardedSt
     capabilities: inner.capabilities,
     listBuckets: (signal) => call(signal, "list buckets", (s) => inner.listBuckets(s)),
     createBucket: (bucket) => call(undefined, "create the bucket", () => inner.createBucket(bucket)),
+    deleteBucket: (bucket, signal) => call(signal, "delete the bucket", (s) => inner.deleteBucket(bucket, s)),
     bucketExists: (bucket, signal) => call(signal, "answer a HEAD", (s) => inner.bucketExists(bucket, s)),
     listObjects: (input) => call(input.signal, "answer a LIST", (s) => inner.listObjects({ ...input, signal: s })),
     headObject: (bucket, key, signal) => call(signal, "answer a HEAD", (s) => inner.headObject(bucket, key, s)),

@@ -8,6 +8,7 @@ type Operation = Exclude<keyof ObjectStore, "kind" | "capabilities">;
 const OPERATIONS: Operation[] = [
   "listBuckets",
   "createBucket",
+  "deleteBucket",
   "bucketExists",
   "listObjects",
   "headObject",

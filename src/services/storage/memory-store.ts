@@ -85,6 +85,13 @@ export function createMemoryStore(): ObjectStore {
       if (!buckets.has(bucket)) buckets.set(bucket, { createdAt: new Date(), objects: new Map(), sortedKeys: [] });
     },
 
+    async deleteBucket(bucket) {
+      if (bucketOf(bucket).objects.size > 0) {
+        throw new GliderError("bucket_not_empty", `bucket "${bucket}" is not empty`, { bucket });
+      }
+      buckets.delete(bucket);
+    },
+
     async bucketExists(bucket) {
       return buckets.has(bucket);
     },

@@ -119,6 +119,8 @@ export interface ObjectStore {
   readonly capabilities: StoreCapabilities;
   listBuckets(signal?: AbortSignal): Promise<BucketSummary[]>;
   createBucket(bucket: string): Promise<void>;
+  /** Removes an empty bucket: `bucket_not_empty` while it holds objects, `bucket_not_found` when missing. */
+  deleteBucket(bucket: string, signal?: AbortSignal): Promise<void>;
   bucketExists(bucket: string, signal?: AbortSignal): Promise<boolean>;
   listObjects(input: ListObjectsInput): Promise<ListObjectsPage>;
   headObject(bucket: string, key: string, signal?: AbortSignal): Promise<ObjectHead>;

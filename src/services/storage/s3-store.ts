@@ -2,6 +2,7 @@ import { Readable } from "node:stream";
 import {
   CopyObjectCommand,
   CreateBucketCommand,
+  DeleteBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -143,6 +144,17 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
       } catch (error) {
         const name = (error as { name?: string })?.name;
         if (name === "BucketAlreadyOwnedByYou" || name === "BucketAlreadyExists") return;
+        toGliderError(error, bucket);
+      }
+    },
+
+    async deleteBucket(bucket, signal) {
+      try {
+        await client.send(new DeleteBucketCommand({ Bucket: bucket }), { abortSignal: signal });
+      } catch (error) {
+        if ((error as { name?: string })?.name === "BucketNotEmpty") {
+          throw new GliderError("bucket_not_empty", `bucket "${bucket}" is not empty`, { bucket });
+        }
         toGliderError(error, bucket);
       }
     },
