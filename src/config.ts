@@ -157,7 +157,20 @@ const envSchema = z.object({
   DEMO_SEED: optionalBool(),
   CORS_ORIGINS: list(origin),
   TRUST_PROXY: trustProxy,
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/./, { message: "expected a redis:// or rediss:// URL such as redis://127.0.0.1:6379" })
+    .optional(),
+  SESSION_SECRET: z.string().min(16, { message: "expected at least 16 characters" }).optional(),
+  SEND_DOWNLOAD_SLOT_TIMEOUT_MS: int(60_000, 300, 86_400_000),
+  SAVINGS_LEASE_MS: int(30_000, 300, 600_000),
 });
+
+/**
+ * Keys every instance must share when several run on one Redis: with REDIS_URL set, start-up fails naming the first
+ * one that is missing (a random per-process key would make tokens, cursors, sessions or address hashes differ).
+ */
+export const SHARED_SECRETS = ["DOWNLOAD_TOKEN_SECRET", "SESSION_SECRET", "SEND_IP_HASH_SECRET"] as const;
 
 export interface Config {
   env: "development" | "production" | "test";
@@ -182,6 +195,10 @@ export interface Config {
   /** Deadlines, size limits and readiness for storage faults (see README "Limits and deadlines"). */
   limits: LimitsConfig;
   http: HttpConfig;
+  /** Shared state for several instances; absent: everything stays in this process (one instance). */
+  redis?: RedisConfig;
+  /** Signs Commander sessions; required with REDIS_URL so every instance accepts every session. */
+  sessionSecret?: string;
 }
 
 /** Deadlines and size limits that keep a slow or broken store from hanging requests or filling disks. */
@@ -209,6 +226,13 @@ export interface HttpConfig {
    * client address from it (rate limit, audit, access log). @default false
    */
   trustProxy: false | number | string[];
+}
+
+/** Several instances on one S3 and one Redis (REDIS_URL). */
+export interface RedisConfig {
+  url: string;
+  /** A savings job's lease: an instance that stops renewing it for this long loses the job to another. @default 30000 */
+  savingsLeaseMs: number;
 }
 
 /** DeltaGlider browsing and writing. */
@@ -257,6 +281,8 @@ export interface SendConfig {
   presignTtlSeconds: number;
   /** System bucket for Send records and payloads. @default "glider-system" */
   systemBucket: string;
+  /** A download slot whose holder stopped renewing it (the process died) is released after this long. @default 60000 */
+  downloadSlotTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -275,6 +301,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const e = parsed.data;
+  if (e.REDIS_URL) {
+    for (const variable of SHARED_SECRETS) {
+      if (!e[variable]) {
+        throw new ConfigError(
+          `invalid configuration: ${variable}: required when REDIS_URL is set (every instance must use the same value)`,
+        );
+      }
+    }
+  }
   const storage: Config["storage"] =
     e.STORAGE === "fs"
       ? { kind: "fs", dataDir: e.DATA_DIR }
@@ -322,6 +357,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sweepIntervalMs: e.SEND_SWEEP_INTERVAL_MS,
       presignTtlSeconds: e.SEND_PRESIGN_TTL_SECONDS,
       systemBucket: e.SEND_SYSTEM_BUCKET,
+      downloadSlotTimeoutMs: e.SEND_DOWNLOAD_SLOT_TIMEOUT_MS,
     },
     limits: {
       uploadMaxBytes: e.UPLOAD_MAX_BYTES,
@@ -335,5 +371,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       introspection: e.GRAPHQL_INTROSPECTION ?? e.NODE_ENV !== "production",
       trustProxy: e.TRUST_PROXY,
     },
+    redis: e.REDIS_URL ? { url: e.REDIS_URL, savingsLeaseMs: e.SAVINGS_LEASE_MS } : undefined,
+    sessionSecret: e.SESSION_SECRET,
   };
 }

@@ -1,3 +1,4 @@
+import type { SharedRedis } from "./shared/redis.js";
 import type { ConditionalWriteProbe, ConditionalWriteSupport } from "./storage/conditional-writes.js";
 import type { ObjectStore } from "./storage/object-store.js";
 
@@ -11,6 +12,11 @@ export interface Readiness {
       /** Probed once per backend: does it enforce If-None-Match: * and If-Match? Absent until a probe finished. */
       conditional_writes?: { if_none_match: boolean; if_match: boolean };
     };
+    /**
+     * Present with REDIS_URL. Redis being down does not make the instance unready: reads keep working and the
+     * shared features answer `unavailable` (503) until it is back, so a load balancer should keep sending traffic.
+     */
+    redis?: { ok: boolean; error?: string };
   };
 }
 
@@ -29,21 +35,36 @@ export function createHealthService(
   store: ObjectStore,
   timeoutMs = 3000,
   conditionalWrites?: ConditionalWriteProbe,
+  redis?: SharedRedis,
 ): HealthService {
+  async function redisCheck(): Promise<Readiness["checks"]["redis"]> {
+    if (!redis) return undefined;
+    try {
+      await redis.ping(timeoutMs);
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, error: error instanceof Error ? error.message : String(error) };
+    }
+  }
+  async function storageReadiness(): Promise<Readiness> {
+    try {
+      const signal = AbortSignal.timeout(timeoutMs);
+      await store.ping(signal);
+      // The first /ready runs the probe; a probe that cannot finish leaves the field out, not the instance unready.
+      const support = await conditionalWrites?.support(signal).catch(() => undefined);
+      const conditional_writes = reported(support ?? conditionalWrites?.current());
+      return { ready: true, checks: { storage: { ok: true, backend: store.kind, conditional_writes } } };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return { ready: false, checks: { storage: { ok: false, backend: store.kind, error: message } } };
+    }
+  }
   return {
     live: () => ({ status: "ok", uptimeSeconds: Math.round(process.uptime()) }),
     async ready() {
-      try {
-        const signal = AbortSignal.timeout(timeoutMs);
-        await store.ping(signal);
-        // The first /ready runs the probe; a probe that cannot finish leaves the field out, not the instance unready.
-        const support = await conditionalWrites?.support(signal).catch(() => undefined);
-        const conditional_writes = reported(support ?? conditionalWrites?.current());
-        return { ready: true, checks: { storage: { ok: true, backend: store.kind, conditional_writes } } };
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        return { ready: false, checks: { storage: { ok: false, backend: store.kind, error: message } } };
-      }
+      const [readiness, shared] = await Promise.all([storageReadiness(), redisCheck()]);
+      if (shared) readiness.checks.redis = shared;
+      return readiness;
     },
   };
 }

@@ -7,9 +7,10 @@ import { createDownloadsService, type DownloadsService } from "./downloads/servi
 import { createHealthService, type HealthService } from "./health.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { createObjectsService, type ObjectsService } from "./objects/service.js";
-import { createRateLimiter } from "./rate-limit.js";
 import { createIndexStore } from "./savings/index-store.js";
-import { type BucketChange, createSavingsService, type SavingsService } from "./savings/jobs.js";
+import { type BucketChange, createSavingsService } from "./savings/jobs.js";
+import { createSharedSavings, type SavingsFacade } from "./savings/shared.js";
+import { createSharedState, type SharedState } from "./shared/index.js";
 import { randomSecret } from "./signing.js";
 import { createConditionalWriteProbe } from "./storage/conditional-writes.js";
 import { createStore } from "./storage/index.js";
@@ -32,11 +33,13 @@ export interface Services {
   /** Signed download tokens and the verified download stream. */
   downloads: DownloadsService;
   /** On-demand savings jobs: one scan per bucket, live progress, cached figures. */
-  savings: SavingsService;
+  savings: SavingsFacade;
   /** Send: transfers, sender tokens and the audit trail (system bucket `config.send.systemBucket`). */
   transfers: TransfersService;
   tokens: TokensService;
   audit: AuditService;
+  /** In-process, or Redis when several instances share state (REDIS_URL). */
+  shared: SharedState;
   close(): Promise<void>;
 }
 
@@ -50,6 +53,7 @@ export interface ServiceOverrides {
 /** The only place clients and services are built; both front doors and the CLI share the result. */
 export function createServices(config: Config, logger: Logger, overrides: ServiceOverrides = {}): Services {
   const metrics = createMetrics();
+  const shared = createSharedState(config.redis, logger);
   const store = instrumentStore(
     overrides.store ?? createStore(config.storage),
     metrics,
@@ -88,17 +92,14 @@ export function createServices(config: Config, logger: Logger, overrides: Servic
       "DOWNLOAD_TOKEN_SECRET is not set: using a random one, so tokens and cursors only work on this instance",
     );
   }
-  const changeListeners: ((bucket: string) => void)[] = [];
   const recorders: ((change: BucketChange) => void)[] = [];
   const objects = createObjectsService(store, deltaglider, {
     secret,
     hiddenBuckets: [config.send.systemBucket],
     headConcurrency: config.deltaglider.headConcurrency,
-    limiter: createRateLimiter({ perSecond: config.objectsRateLimit }),
+    limiter: shared.rateLimiter(config.objectsRateLimit),
     uploadMaxBytes: config.limits.uploadMaxBytes,
-    onChange: (bucket) => {
-      for (const listener of changeListeners) listener(bucket);
-    },
+    onChange: (bucket, key) => shared.changes.publish({ bucket, key }),
     onUploaded: (bucket, result) => {
       const stored = {
         physicalKey: result.physicalKey,
@@ -112,7 +113,7 @@ export function createServices(config: Config, logger: Logger, overrides: Servic
       for (const recorder of recorders) recorder({ bucket, key });
     },
   });
-  const savings = createSavingsService(
+  const localSavings = createSavingsService(
     {
       catalogue: deltaglider.catalogue,
       store,
@@ -130,29 +131,45 @@ export function createServices(config: Config, logger: Logger, overrides: Servic
       now: overrides.now,
     },
   );
-  // Uploads and deletes drop the bucket's cached savings.
-  changeListeners.push((bucket) => savings.invalidate(bucket));
-  // … and keep its savings index current.
+  // Several instances: one job per bucket (a Redis lease), progress and figures shared through Redis.
+  const savings: SavingsFacade =
+    shared.redis && config.redis
+      ? createSharedSavings(localSavings, shared.redis, {
+          leaseMs: config.redis.savingsLeaseMs,
+          cacheTtlMs: config.savings.cacheTtlMs,
+          logger,
+          bucketExists: (bucket, signal) => objects.bucketExists(bucket, signal),
+        })
+      : localSavings;
+  // Uploads and deletes (here or on another instance) drop the bucket's cached listings and savings.
+  shared.changes.onChange((change, local) => {
+    if (!local) objects.forget(change.bucket, change.key);
+    savings.invalidate(change.bucket);
+  });
+  shared.changes.onResync(() => objects.forgetAll());
+  // … and keep its savings index current (the instance that made the change records it).
   recorders.push((change) => savings.record(change));
   const downloads = createDownloadsService(objects, { secret, now: overrides.now });
-  const send = createSendServices(config.send, store, logger, overrides.now, conditionalWrites);
+  const send = createSendServices(config.send, store, logger, overrides.now, conditionalWrites, shared.locks);
   return {
     config,
     logger,
     metrics,
     store,
-    health: createHealthService(store, undefined, conditionalWrites),
+    health: createHealthService(store, undefined, conditionalWrites, shared.redis),
     deltaglider,
     objects,
     downloads,
     savings,
     ...send,
+    shared,
     async close() {
       // First: running savings jobs end CANCELLED while the store can still answer their in-flight calls.
       await savings.close();
       await deltaglider.close();
       await send.transfers.close();
       await store.close();
+      await shared.close();
     },
   };
 }

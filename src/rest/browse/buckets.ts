@@ -13,18 +13,20 @@ export async function bucketRoutes(app: FastifyInstance, { services }: { service
   app.get("/buckets", async (_request, reply) => {
     const buckets = await services.objects.buckets(clientSignal(reply));
     return {
-      buckets: buckets.map(({ name }) => {
-        const { figures, pending } = services.savings.status(name);
-        return {
-          name,
-          object_count: figures?.objectCount ?? null,
-          original_bytes: figures?.originalBytes ?? null,
-          stored_bytes: figures?.storedBytes ?? null,
-          savings_pct: figures?.savingsPct ?? null,
-          computed_at: figures?.computedAt.toISOString() ?? null,
-          pending,
-        };
-      }),
+      buckets: await Promise.all(
+        buckets.map(async ({ name }) => {
+          const { figures, pending } = await services.savings.status(name);
+          return {
+            name,
+            object_count: figures?.objectCount ?? null,
+            original_bytes: figures?.originalBytes ?? null,
+            stored_bytes: figures?.storedBytes ?? null,
+            savings_pct: figures?.savingsPct ?? null,
+            computed_at: figures?.computedAt.toISOString() ?? null,
+            pending,
+          };
+        }),
+      ),
     };
   });
 
