@@ -4,7 +4,7 @@
  * measured in the same run on the same machine.
  *
  *   npm run bench                      every part below, then bench:vcdiff and bench:savings (when defined)
- *   npm run bench:<part>               one part: download upload listing graphql memory transfer responsiveness
+ *   npm run bench:<part>               one part: download upload listing graphql memory transfer responsiveness scale
  *   BENCH_SCALE=0.02 npm run bench     smoke run: sizes and counts scaled down (the CI runs this)
  *   BENCH_MARKDOWN=1                   also print the table as Markdown (for bench/RESULTS.md)
  *   BENCH_LISTING_COLD_OBJECTS=n       folder size of the listing part's cold (s3rver) figures (default 20,000)
@@ -26,13 +26,14 @@ import { graphql } from "./parts/graphql.js";
 import { listing } from "./parts/listing.js";
 import { memory } from "./parts/memory.js";
 import { responsiveness } from "./parts/responsiveness.js";
+import { scale } from "./parts/scale.js";
 import { transfer } from "./parts/transfer.js";
 import { upload } from "./parts/upload.js";
 
 // The SDK's Node-version notice would repeat in every part's output.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 
-const PARTS: Part[] = [download, upload, listing, graphql, memory, transfer, responsiveness];
+const PARTS: Part[] = [download, upload, listing, graphql, memory, transfer, responsiveness, scale];
 /** Other benchmarks `npm run bench` also runs, each with its own output, when package.json defines them. */
 const EXTERNAL = ["bench:vcdiff", "bench:savings", "bench:savings-index"];
 

@@ -166,10 +166,23 @@ const envSchema = z.object({
   LOCAL_SECRET_ACCESS_KEY: z.string().min(8, { message: "expected at least 8 characters" }).optional(),
   PUBLIC_BASE_URL: z.string().url({ message: "expected a URL such as https://glider.example.com" }).optional(),
   UI_DIR: z.string().min(1).optional(),
+  // Several instances (issue #19)
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/./, { message: "expected a redis:// or rediss:// URL such as redis://127.0.0.1:6379" })
+    .optional(),
+  SEND_DOWNLOAD_SLOT_TIMEOUT_MS: int(60_000, 300, 86_400_000),
+  SAVINGS_LEASE_MS: int(30_000, 300, 600_000),
 });
 
 /** The documented development key pair for signing in to the embedded store; never used in production. */
 export const DEV_LOCAL_CREDENTIALS = { accessKeyId: "glider", secretAccessKey: "glider-dev-secret" } as const;
+
+/**
+ * Keys every instance must share when several run on one Redis: with REDIS_URL set, start-up fails naming the first
+ * one that is missing (a random per-process key would make tokens, cursors, sessions or address hashes differ).
+ */
+export const SHARED_SECRETS = ["DOWNLOAD_TOKEN_SECRET", "SESSION_SECRET", "SEND_IP_HASH_SECRET"] as const;
 
 export interface Config {
   env: "development" | "production" | "test";
@@ -199,6 +212,8 @@ export interface Config {
   publicBaseUrl?: string;
   /** A built single-page UI (the Commander's `dist/`) served at `/`. */
   uiDir?: string;
+  /** Shared state for several instances; absent: everything stays in this process (one instance). */
+  redis?: RedisConfig;
 }
 
 /** Deadlines and size limits that keep a slow or broken store from hanging requests or filling disks. */
@@ -243,6 +258,13 @@ export interface SessionsConfig {
    * in production sign-in to the embedded store is refused unless both variables are set.
    */
   local?: { accessKeyId: string; secretAccessKey: string };
+}
+
+/** Several instances on one S3 and one Redis (REDIS_URL). */
+export interface RedisConfig {
+  url: string;
+  /** A savings job's lease: an instance that stops renewing it for this long loses the job to another. @default 30000 */
+  savingsLeaseMs: number;
 }
 
 /** DeltaGlider browsing and writing. */
@@ -294,6 +316,8 @@ export interface SendConfig {
   presignTtlSeconds: number;
   /** System bucket for Send records and payloads. @default "glider-system" */
   systemBucket: string;
+  /** A download slot whose holder stopped renewing it (the process died) is released after this long. @default 60000 */
+  downloadSlotTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -312,6 +336,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const e = parsed.data;
+  if (e.REDIS_URL) {
+    for (const variable of SHARED_SECRETS) {
+      if (!e[variable]) {
+        throw new ConfigError(
+          `invalid configuration: ${variable}: required when REDIS_URL is set (every instance must use the same value)`,
+        );
+      }
+    }
+  }
   const storage: Config["storage"] =
     e.STORAGE === "fs"
       ? { kind: "fs", dataDir: e.DATA_DIR }
@@ -359,6 +392,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sweepIntervalMs: e.SEND_SWEEP_INTERVAL_MS,
       presignTtlSeconds: e.SEND_PRESIGN_TTL_SECONDS,
       systemBucket: e.SEND_SYSTEM_BUCKET,
+      downloadSlotTimeoutMs: e.SEND_DOWNLOAD_SLOT_TIMEOUT_MS,
     },
     limits: {
       uploadMaxBytes: e.UPLOAD_MAX_BYTES,
@@ -386,5 +420,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     publicBaseUrl: e.PUBLIC_BASE_URL?.replace(/\/+$/, ""),
     uiDir: e.UI_DIR,
+    redis: e.REDIS_URL ? { url: e.REDIS_URL, savingsLeaseMs: e.SAVINGS_LEASE_MS } : undefined,
   };
 }

@@ -15,6 +15,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   unsupported: 422,
   sdk_error: 502,
   storage_unavailable: 503,
+  unavailable: 503,
   throttled: 429,
   timeout: 504,
   unauthorized: 401,

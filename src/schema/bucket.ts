@@ -15,28 +15,31 @@ export const Bucket = builder.node(builder.objectRef<BucketShape>("Bucket"), {
     objectCount: t.field({
       type: "SafeInt",
       nullable: true,
-      resolve: (b, _a, ctx) => bucketSavings(b, ctx).figures?.objectCount,
+      resolve: async (b, _a, ctx) => (await bucketSavings(b, ctx)).figures?.objectCount,
     }),
     originalBytes: t.field({
       type: "SafeInt",
       nullable: true,
-      resolve: (b, _a, ctx) => bucketSavings(b, ctx).figures?.originalBytes,
+      resolve: async (b, _a, ctx) => (await bucketSavings(b, ctx)).figures?.originalBytes,
     }),
     storedBytes: t.field({
       type: "SafeInt",
       nullable: true,
       description: "Every physical byte, each reference once",
-      resolve: (b, _a, ctx) => bucketSavings(b, ctx).figures?.storedBytes,
+      resolve: async (b, _a, ctx) => (await bucketSavings(b, ctx)).figures?.storedBytes,
     }),
-    savingsPct: t.float({ nullable: true, resolve: (b, _a, ctx) => bucketSavings(b, ctx).figures?.savingsPct }),
+    savingsPct: t.float({
+      nullable: true,
+      resolve: async (b, _a, ctx) => (await bucketSavings(b, ctx)).figures?.savingsPct,
+    }),
     pending: t.boolean({
       description: "A savings job is running",
-      resolve: (b, _a, ctx) => bucketSavings(b, ctx).pending,
+      resolve: async (b, _a, ctx) => (await bucketSavings(b, ctx)).pending,
     }),
     computedAt: t.field({
       type: "DateTime",
       nullable: true,
-      resolve: (b, _a, ctx) => bucketSavings(b, ctx).figures?.computedAt,
+      resolve: async (b, _a, ctx) => (await bucketSavings(b, ctx)).figures?.computedAt,
     }),
     objects: t.connection(
       {

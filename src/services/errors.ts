@@ -15,6 +15,8 @@ export const ERROR_CODES = [
   "unsupported",
   "sdk_error",
   "storage_unavailable",
+  // Shared state of several instances (Redis) is unreachable.
+  "unavailable",
   "throttled",
   "timeout",
   "unauthorized",

@@ -1,3 +1,4 @@
+import type { SharedRedis } from "./shared/redis.js";
 import type { ConditionalWriteProbe, ConditionalWriteSupport } from "./storage/conditional-writes.js";
 import type { ObjectStore } from "./storage/object-store.js";
 
@@ -11,6 +12,11 @@ export interface Readiness {
       /** Probed once per backend: does it enforce If-None-Match: * and If-Match? Absent until a probe finished. */
       conditional_writes?: { if_none_match: boolean; if_match: boolean };
     };
+    /**
+     * Present with REDIS_URL. Redis being down does not make the instance unready: reads keep working and the
+     * shared features answer `unavailable` (503) until it is back, so a load balancer should keep sending traffic.
+     */
+    redis?: { ok: boolean; error?: string };
   };
 }
 
@@ -33,6 +39,8 @@ export interface HealthOptions {
   /** Deadline of the probe, when one is needed. @default 3000 */
   probeTimeoutMs?: number;
   conditionalWrites?: ConditionalWriteProbe;
+  /** Shared state of several instances (REDIS_URL): reported, never a reason to be unready. */
+  redis?: SharedRedis;
 }
 
 /**
@@ -65,6 +73,24 @@ export function createHealthService(store: ObjectStore, options: HealthOptions =
     }
   }
 
+  async function redisCheck(): Promise<Readiness["checks"]["redis"]> {
+    if (!options.redis) return undefined;
+    try {
+      await options.redis.ping(probeTimeoutMs);
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, error: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  async function storageReadiness(): Promise<Readiness> {
+    if (isFresh()) return healthy(AbortSignal.timeout(probeTimeoutMs));
+    probing ??= probe().finally(() => {
+      probing = undefined;
+    });
+    return probing;
+  }
+
   function isFresh(): boolean {
     const last = options.lastAnswerAt?.() ?? 0;
     return last > 0 && Date.now() - last < freshMs;
@@ -73,11 +99,9 @@ export function createHealthService(store: ObjectStore, options: HealthOptions =
   return {
     live: () => ({ status: "ok", uptimeSeconds: Math.round(process.uptime()) }),
     async ready() {
-      if (isFresh()) return healthy(AbortSignal.timeout(probeTimeoutMs));
-      probing ??= probe().finally(() => {
-        probing = undefined;
-      });
-      return probing;
+      const [storage, redis] = await Promise.all([storageReadiness(), redisCheck()]);
+      // A copy: concurrent callers share one probe's answer object.
+      return redis ? { ...storage, checks: { ...storage.checks, redis } } : storage;
     },
   };
 }

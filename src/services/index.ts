@@ -11,7 +11,8 @@ import { createHealthService, type HealthService } from "./health.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import type { ObjectsService } from "./objects/service.js";
 import { createIndexStore } from "./savings/index-store.js";
-import type { SavingsService } from "./savings/jobs.js";
+import type { SavingsFacade } from "./savings/shared.js";
+import { createSharedState, type SharedState } from "./shared/index.js";
 import { randomSecret } from "./signing.js";
 import { createConditionalWriteProbe } from "./storage/conditional-writes.js";
 import { type GuardedStore, guardStore } from "./storage/guarded-store.js";
@@ -37,7 +38,7 @@ export interface Services {
   /** Signed download tokens and the verified download stream. */
   downloads: DownloadsService;
   /** On-demand savings jobs: one scan per bucket, live progress, cached figures. */
-  savings: SavingsService;
+  savings: SavingsFacade;
   /** Bucket figures (quick/sampled/detailed), create and delete (the Commander UI). */
   buckets: BucketsService;
   /** The storage connection these services use: the server's store, or a session's own (see connections/). */
@@ -52,6 +53,8 @@ export interface Services {
   transfers: TransfersService;
   tokens: TokensService;
   audit: AuditService;
+  /** In-process, or Redis when several instances share state (REDIS_URL). */
+  shared: SharedState;
   close(): Promise<void>;
 }
 
@@ -69,6 +72,7 @@ export interface ServiceOverrides {
 /** The only place clients and services are built; both front doors and the CLI share the result. */
 export function createServices(config: Config, logger: Logger, overrides: ServiceOverrides = {}): Services {
   const metrics = createMetrics();
+  const shared = createSharedState(config.redis, logger);
   const storageLogger = logger.child({ component: "storage" });
   const guarded = guardStore(overrides.store ?? createStore(config.storage), {
     timeoutMs: config.limits.storageTimeoutMs,
@@ -113,6 +117,7 @@ export function createServices(config: Config, logger: Logger, overrides: Servic
     conditionalWrites,
     // Savings indexes live beside Send's records, so every instance (and the next process) reuses them.
     savingsIndex: createIndexStore(createSystemStore(store, config.send.systemBucket)),
+    shared,
   });
   const connections = createConnectionRegistry(
     {
@@ -126,7 +131,7 @@ export function createServices(config: Config, logger: Logger, overrides: Servic
     },
     server,
   );
-  const send = createSendServices(config.send, store, logger, overrides.now, conditionalWrites);
+  const send = createSendServices(config.send, store, logger, overrides.now, conditionalWrites, shared.locks);
   const views = new WeakMap<Connection, Services>();
   const services: Services = {
     config,
@@ -139,6 +144,7 @@ export function createServices(config: Config, logger: Logger, overrides: Servic
       freshMs: config.limits.readyFreshMs,
       probeTimeoutMs: config.limits.readyProbeTimeoutMs,
       conditionalWrites,
+      redis: shared.redis,
     }),
     deltaglider: server.deltaglider,
     objects: server.objects,
@@ -169,6 +175,7 @@ export function createServices(config: Config, logger: Logger, overrides: Servic
       return services.forConnection(await connections.resolve(sessionId));
     },
     ...send,
+    shared,
     async close() {
       await connections.close();
       // Running savings jobs end CANCELLED while the store can still answer their in-flight calls.
@@ -177,6 +184,7 @@ export function createServices(config: Config, logger: Logger, overrides: Servic
       await send.transfers.close();
       await guarded.compensations.drained();
       await store.close();
+      await shared.close();
     },
   };
   return services;

@@ -1,13 +1,19 @@
 import { LRUCache } from "lru-cache";
 import { GliderError } from "./errors.js";
 
+/** Per-client request limit (RFC: objects listing ≤ 10 req/s per IP), shared by REST and GraphQL. */
+export interface RateLimiter {
+  /** Spends one request of `client`, or throws `throttled` with the seconds until one is available. */
+  take(client: string, what?: string): void | Promise<void>;
+}
+
 interface Bucket {
   tokens: number;
   updatedAt: number;
 }
 
 /** Token bucket per client (RFC: objects listing ≤ 10 req/s per IP), shared by REST and GraphQL. */
-export function createRateLimiter(options: { perSecond: number; burst?: number; now?: () => number }) {
+export function createRateLimiter(options: { perSecond: number; burst?: number; now?: () => number }): RateLimiter {
   const perSecond = options.perSecond;
   const burst = options.burst ?? perSecond;
   const now = options.now ?? (() => performance.now());
@@ -29,5 +35,3 @@ export function createRateLimiter(options: { perSecond: number; burst?: number; 
     },
   };
 }
-
-export type RateLimiter = ReturnType<typeof createRateLimiter>;

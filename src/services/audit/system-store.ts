@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { GliderError, isGliderError } from "../errors.js";
+import { createLocalLocks, type LockService } from "../shared/locks.js";
 import type { ObjectStore } from "../storage/object-store.js";
 
 /**
@@ -23,8 +24,8 @@ export interface SystemStore {
   /** The `/`-delimited sub-folders directly under `prefix` (each ending in `/`), all pages. */
   listFolders(prefix: string): Promise<string[]>;
   /**
-   * Runs `fn` after every earlier `withLock` of the same name in this process has settled: read-modify-write of one
-   * record never interleaves within an instance. Across instances only conditional creates (`ifNoneMatch`) hold.
+   * Runs `fn` after every earlier `withLock` of the same name has settled: read-modify-write of one record never
+   * interleaves. In-process by default (one instance); with the Redis locks, across every instance.
    */
   withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
   /** Whether a `withLock` of this name is running or queued (the sweeper skips busy records). */
@@ -40,9 +41,12 @@ function isMissing(error: unknown): boolean {
   return isGliderError(error) && error.code === "key_not_found";
 }
 
-export function createSystemStore(store: ObjectStore, bucket: string): SystemStore {
+export function createSystemStore(
+  store: ObjectStore,
+  bucket: string,
+  locks: LockService = createLocalLocks(),
+): SystemStore {
   let ensured: Promise<void> | undefined;
-  const locks = new Map<string, Promise<unknown>>();
 
   function ensureBucket(): Promise<void> {
     ensured ??= store.createBucket(bucket).catch((error) => {
@@ -124,23 +128,8 @@ export function createSystemStore(store: ObjectStore, bucket: string): SystemSto
       return (await listAll(prefix, "/")).folders;
     },
 
-    async withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
-      const previous = locks.get(name) ?? Promise.resolve();
-      const run = previous.then(fn, fn);
-      const settled = run.then(
-        () => undefined,
-        () => undefined,
-      );
-      locks.set(name, settled);
-      try {
-        return await run;
-      } finally {
-        if (locks.get(name) === settled) locks.delete(name);
-      }
-    },
+    withLock: locks.withLock,
 
-    isLocked(name) {
-      return locks.has(name);
-    },
+    isLocked: locks.isLocked,
   };
 }

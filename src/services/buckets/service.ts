@@ -6,7 +6,7 @@ import { deltaSpaceOf, isHousekeepingKey, isReferenceKey } from "../deltaglider/
 import { GliderError, isGliderError } from "../errors.js";
 import type { ObjectsService } from "../objects/service.js";
 import { savingsPct } from "../savings/compute.js";
-import type { SavingsService } from "../savings/jobs.js";
+import type { SavingsFacade } from "../savings/shared.js";
 import { assertValidBucketName } from "../storage/keys.js";
 import type { ObjectStore } from "../storage/object-store.js";
 
@@ -52,7 +52,8 @@ interface Entry {
 export interface BucketsDeps {
   store: ObjectStore;
   objects: ObjectsService;
-  savings: SavingsService;
+  /** Local jobs, or shared through Redis when several instances run (its status may be asynchronous). */
+  savings: SavingsFacade;
   catalogue: Catalogue;
   deltaglider: DeltaGlider;
 }
@@ -85,8 +86,8 @@ export function createBucketsService(deps: BucketsDeps, options: BucketsOptions)
     return options.hiddenBuckets.includes(bucket);
   }
 
-  function view(name: string): BucketFigures {
-    const status = savings.status(name);
+  async function view(name: string): Promise<BucketFigures> {
+    const status = await savings.status(name);
     const pending = status.pending || [...computing.keys()].some((id) => id.startsWith(`${name}\0`));
     const cached = figures.get(name);
     // Fresh savings-scan figures (they are dropped on change) win over anything older.
@@ -134,7 +135,7 @@ export function createBucketsService(deps: BucketsDeps, options: BucketsOptions)
 
   /** Every visible bucket with the figures known so far: no storage call beyond ListBuckets. */
   async function list(signal?: AbortSignal): Promise<BucketFigures[]> {
-    return (await objects.buckets(signal)).map((b) => view(b.name));
+    return Promise.all((await objects.buckets(signal)).map((b) => view(b.name)));
   }
 
   async function assertExists(bucket: string, signal?: AbortSignal) {
@@ -245,7 +246,7 @@ export function createBucketsService(deps: BucketsDeps, options: BucketsOptions)
   /** Figures of one bucket at least as exact as `mode`: cached ones when fresh, computed otherwise. */
   async function stats(bucket: string, mode: StatsMode, signal?: AbortSignal): Promise<BucketFigures> {
     await assertExists(bucket, signal);
-    const current = view(bucket);
+    const current = await view(bucket);
     if (current.loaded && !current.stale && RANK[current.mode] >= RANK[mode]) return current;
     await compute(bucket, mode, signal);
     return view(bucket);
@@ -262,7 +263,7 @@ export function createBucketsService(deps: BucketsDeps, options: BucketsOptions)
         if (signal?.aborted) throw error;
       }
     });
-    return names.map(view);
+    return Promise.all(names.map(view));
   }
 
   function markStale(bucket: string) {

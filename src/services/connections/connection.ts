@@ -7,7 +7,10 @@ import type { Metrics } from "../metrics.js";
 import { createObjectsService, type ObjectsService } from "../objects/service.js";
 import { createRateLimiter } from "../rate-limit.js";
 import type { SavingsIndexStore } from "../savings/index-store.js";
-import { type BucketChange, createSavingsService, type SavingsService } from "../savings/jobs.js";
+import { type BucketChange, createSavingsService } from "../savings/jobs.js";
+import { createSharedSavings, type SavingsFacade } from "../savings/shared.js";
+import { createLocalChangeBus } from "../shared/changes.js";
+import type { SharedState } from "../shared/index.js";
 import { type ConditionalWriteProbe, declaredConditionalWrites } from "../storage/conditional-writes.js";
 import type { ObjectStore } from "../storage/object-store.js";
 
@@ -24,7 +27,7 @@ export interface Connection {
   deltaglider: DeltaGlider;
   objects: ObjectsService;
   downloads: DownloadsService;
-  savings: SavingsService;
+  savings: SavingsFacade;
   buckets: BucketsService;
   close(): Promise<void>;
 }
@@ -44,6 +47,8 @@ export interface ConnectionDeps {
   conditionalWrites?: ConditionalWriteProbe;
   /** Where savings indexes persist (the server's system bucket); sessions keep theirs in memory only. */
   savingsIndex?: SavingsIndexStore;
+  /** State shared by several instances (the server's connection; REDIS_URL); sessions keep theirs in process. */
+  shared?: SharedState;
 }
 
 export function createConnection(id: string, store: ObjectStore, deps: ConnectionDeps): Connection {
@@ -59,17 +64,17 @@ export function createConnection(id: string, store: ObjectStore, deps: Connectio
     shared: deps.shareWith ? { from: deps.shareWith, scope: deps.scope ?? id } : undefined,
   });
   const hiddenBuckets = [config.send.systemBucket];
-  const changeListeners: ((bucket: string) => void)[] = [];
+  // One change bus per connection: in-process, or (the server's connection with REDIS_URL) shared by every instance.
+  const changes = deps.shared?.changes ?? createLocalChangeBus();
   const recorders: ((change: BucketChange) => void)[] = [];
   const objects = createObjectsService(store, deltaglider, {
     secret: deps.secret,
     hiddenBuckets,
     headConcurrency: config.deltaglider.headConcurrency,
-    limiter: createRateLimiter({ perSecond: config.objectsRateLimit }),
+    limiter:
+      deps.shared?.rateLimiter(config.objectsRateLimit) ?? createRateLimiter({ perSecond: config.objectsRateLimit }),
     uploadMaxBytes: config.limits.uploadMaxBytes,
-    onChange: (bucket) => {
-      for (const listener of changeListeners) listener(bucket);
-    },
+    onChange: (bucket, key) => changes.publish({ bucket, key }),
     onUploaded: (bucket, result) => {
       const stored = {
         physicalKey: result.physicalKey,
@@ -83,7 +88,7 @@ export function createConnection(id: string, store: ObjectStore, deps: Connectio
       for (const recorder of recorders) recorder({ bucket, key });
     },
   });
-  const savings = createSavingsService(
+  const localSavings = createSavingsService(
     {
       catalogue: deltaglider.catalogue,
       store,
@@ -100,14 +105,30 @@ export function createConnection(id: string, store: ObjectStore, deps: Connectio
       now: deps.now,
     },
   );
+  // Several instances: one job per bucket (a Redis lease), progress and figures shared through Redis.
+  const redis = deps.shared?.redis;
+  const savings: SavingsFacade =
+    redis && config.redis
+      ? createSharedSavings(localSavings, redis, {
+          leaseMs: config.redis.savingsLeaseMs,
+          cacheTtlMs: config.savings.cacheTtlMs,
+          logger,
+          bucketExists: (bucket, signal) => objects.bucketExists(bucket, signal),
+        })
+      : localSavings;
   const buckets = createBucketsService(
     { store, objects, savings, catalogue: deltaglider.catalogue, deltaglider },
     { hiddenBuckets, headConcurrency: config.savings.headConcurrency, now: deps.now },
   );
-  // Uploads and deletes drop the bucket's cached savings; the bucket figures are kept and marked stale.
-  changeListeners.push((bucket) => savings.invalidate(bucket));
-  changeListeners.push((bucket) => buckets.markStale(bucket));
-  // … and keep its savings index current.
+  // Uploads and deletes (here or on another instance) drop the bucket's cached listings and savings; the bucket
+  // figures are kept and marked stale.
+  changes.onChange((change, local) => {
+    if (!local) objects.forget(change.bucket, change.key);
+    savings.invalidate(change.bucket);
+    buckets.markStale(change.bucket);
+  });
+  changes.onResync(() => objects.forgetAll());
+  // … and keep its savings index current (the instance that made the change records it).
   recorders.push((change) => savings.record(change));
   const downloads = createDownloadsService(objects, { secret: deps.secret, now: deps.now, connectionId: id });
   return {

@@ -78,8 +78,8 @@ export interface ObjectsServiceOptions {
   timeoutMs?: number;
   listCache?: { ttlMs: number; max: number };
   metaCache?: { ttlMs: number; max: number };
-  /** Called after uploads and deletes (savings figures of the bucket are stale then). */
-  onChange?: (bucket: string) => void;
+  /** Called after uploads and deletes (savings figures of the bucket are stale then; other instances are told). */
+  onChange?: (bucket: string, key?: string) => void;
   /** Called after a successful upload (the savings index records the new physical object). */
   onUploaded?: (bucket: string, result: UploadResult) => void;
   /** Called after a successful delete of a logical key. */
@@ -304,7 +304,7 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
   }
 
   async function listObjects(query: ObjectQuery, client?: string, signal?: AbortSignal): Promise<ObjectPage> {
-    if (client) options.limiter?.take(client, "listing");
+    if (client) await options.limiter?.take(client, "listing");
     assertVisible(query.bucket);
     const prefix = normalisePrefix(query.prefix);
     const limit = checkLimit(query.limit);
@@ -409,14 +409,25 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
     };
   }
 
-  function invalidate(bucket: string, key?: string) {
+  /** Drops this process's cached listings (and the key's metadata) of a bucket; other instances call it too. */
+  function forget(bucket: string, key?: string) {
     listings.deleteWhere((id) => id.startsWith(`${bucket}\0`));
     if (!key) knownBuckets.delete(bucket);
     if (key) {
       metas.delete(`${bucket}\0${key}`);
       metas.delete(`${bucket}\0${key}${DELTA_SUFFIX}`);
     }
-    options.onChange?.(bucket);
+  }
+
+  /** Drops every cached listing and metadata entry (shared state was unreachable: changes may have been missed). */
+  function forgetAll() {
+    listings.deleteWhere(() => true);
+    metas.clear();
+  }
+
+  function invalidate(bucket: string, key?: string) {
+    forget(bucket, key);
+    options.onChange?.(bucket, key);
   }
 
   const uploadMaxBytes = options.uploadMaxBytes ?? 5 * 1024 ** 3;
@@ -566,6 +577,8 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
     open,
     buckets,
     invalidate,
+    forget,
+    forgetAll,
     assertVisible,
   };
 }

@@ -69,9 +69,9 @@ export interface SavingsStatus {
 export interface SavingsService {
   /**
    * Starts (or joins) the bucket's job; `bucket_not_found` for a missing bucket. Returns once the job is registered:
-   * the scan runs off the request path.
+   * the scan runs off the request path. `taskId` names a new job (several instances: the id of the job taken over).
    */
-  start(bucket: string): Promise<SavingsJobRef>;
+  start(bucket: string, taskId?: string): Promise<SavingsJobRef>;
   /** Cached figures (undefined when never computed or expired) and whether a job is running. */
   status(bucket: string): SavingsStatus;
   /**
@@ -338,9 +338,9 @@ export function createSavingsService(deps: SavingsDeps, options: SavingsOptions 
     }
   }
 
-  function create(bucket: string): Job {
+  function create(bucket: string, taskId: string = randomUUID()): Job {
     const job: Job = {
-      taskId: randomUUID(),
+      taskId,
       bucket,
       state: "RUNNING",
       phase: "ended",
@@ -372,7 +372,7 @@ export function createSavingsService(deps: SavingsDeps, options: SavingsOptions 
   /** Starts whose bucket check is running: concurrent starts of one bucket share one HeadBucket. */
   const starting = new Map<string, Promise<SavingsJobRef>>();
 
-  async function start(bucket: string): Promise<SavingsJobRef> {
+  async function start(bucket: string, taskId?: string): Promise<SavingsJobRef> {
     assertOpen();
     const joined = runningJob(bucket);
     if (joined) return ref(joined);
@@ -384,7 +384,7 @@ export function createSavingsService(deps: SavingsDeps, options: SavingsOptions 
         }
         // close() may have run while we checked the bucket.
         assertOpen();
-        return ref(runningJob(bucket) ?? create(bucket));
+        return ref(runningJob(bucket) ?? create(bucket, taskId));
       })();
       const started = pending;
       starting.set(bucket, started);

@@ -3,6 +3,7 @@ import type { SendConfig } from "../../config.js";
 import { createClientHasher } from "../audit/ip.js";
 import { type AuditService, createAuditService } from "../audit/service.js";
 import { createSystemStore } from "../audit/system-store.js";
+import type { LockService } from "../shared/locks.js";
 import type { ConditionalWriteProbe } from "../storage/conditional-writes.js";
 import type { ObjectStore } from "../storage/object-store.js";
 import { createTokensService, type TokensService } from "../tokens/service.js";
@@ -25,9 +26,11 @@ export function createSendServices(
   logger: Logger,
   now: () => number = Date.now,
   conditionalWrites?: ConditionalWriteProbe,
+  /** Record locks: in-process by default; the Redis ones make quotas and state changes atomic across instances. */
+  locks?: LockService,
 ): SendServices {
   const log = logger.child({ component: "send" });
-  const system = createSystemStore(store, config.systemBucket);
+  const system = createSystemStore(store, config.systemBucket, locks);
   const hasher = createClientHasher({ anonymise: config.anonymiseIps, secret: config.ipHashSecret });
   if (hasher.randomSecret && config.anonymiseIps) {
     log.warn("SEND_IP_HASH_SECRET is not set: using a random per-process key, so address hashes change on restart");
@@ -44,6 +47,7 @@ export function createSendServices(
     presignTtlSeconds: config.presignTtlSeconds,
     sweepIntervalMs: config.sweepIntervalMs,
     conditionalWrites,
+    downloadSlotTimeoutMs: config.downloadSlotTimeoutMs,
   });
   return { audit, tokens, transfers };
 }

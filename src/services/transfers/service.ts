@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Readable } from "node:stream";
 import type { Logger } from "pino";
 import type { AuditService } from "../audit/service.js";
@@ -91,6 +92,19 @@ export interface TransfersServiceOptions {
   sweepIntervalMs?: number;
   /** Whether the store enforces If-None-Match (probed); default: the store's declared capability. */
   conditionalWrites?: ConditionalWriteProbe;
+  /**
+   * A byte download renews its slot claim every third of this; a claim not renewed for this long (its process died)
+   * is released to the next download. Wall-clock time, not `now`: it measures process liveness. @default 60000
+   */
+  downloadSlotTimeoutMs?: number;
+}
+
+/** A byte download's claim on a slot: `claim` tells its holder apart, `heartbeatAt` (wall clock) proves it alive. */
+interface SlotClaim {
+  at: number;
+  via: "bytes" | "presigned";
+  claim?: string;
+  heartbeatAt?: number;
 }
 
 const LIVE: readonly TransferStatus[] = ["pending", "uploaded", "completed"];
@@ -173,6 +187,7 @@ export function createTransfersService(options: TransfersServiceOptions): Transf
       { parameter: "max_downloads", max_downloads: maxDownloads, transfer_id: transferId, conditional_writes: false },
     );
   }
+  const slotTimeoutMs = options.downloadSlotTimeoutMs ?? 60_000;
   let sweeper: Sweeper | undefined;
   let closed = false;
 
@@ -281,7 +296,28 @@ export function createTransfersService(options: TransfersServiceOptions): Transf
     return { claimed, done };
   }
 
-  async function claimSlot(record: TransferRecord, via: "bytes" | "presigned"): Promise<number | null> {
+  /**
+   * A claimed slot that is not done and whose byte download stopped renewing it (its instance died) is deleted so it
+   * can be claimed again; runs under the transfer's lock. Returns the slot freed, or 0.
+   */
+  async function releaseStaleSlot(id: string, claimed: Set<number>, done: Set<number>): Promise<number> {
+    const at = Date.now();
+    for (const n of claimed) {
+      if (done.has(n)) continue;
+      const claim = await system.readJson<SlotClaim>(keys.slot(id, n));
+      if (claim?.via !== "bytes" || claim.heartbeatAt === undefined) continue;
+      if (at - claim.heartbeatAt < slotTimeoutMs) continue;
+      await system.delete(keys.slot(id, n));
+      logger.warn(
+        { transfer_id: id, slot: n, silent_ms: at - claim.heartbeatAt },
+        "released a download slot whose holder stopped renewing it",
+      );
+      return n;
+    }
+    return 0;
+  }
+
+  async function claimSlot(record: TransferRecord, via: "bytes" | "presigned", claim?: string): Promise<number | null> {
     if (record.maxDownloads === 0) return null;
     await assertAtomicSlots(record.maxDownloads, record.id);
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -294,6 +330,7 @@ export function createTransfersService(options: TransfersServiceOptions): Transf
           break;
         }
       }
+      if (free === 0) free = await releaseStaleSlot(record.id, claimed, done);
       if (free === 0) {
         throw new GliderError("conflict", "every remaining download is in progress; try again later", {
           transfer_id: record.id,
@@ -301,7 +338,9 @@ export function createTransfersService(options: TransfersServiceOptions): Transf
         });
       }
       try {
-        await system.writeJson(keys.slot(record.id, free), { at: now(), via }, { ifNoneMatch: conditional });
+        const body: SlotClaim = { at: now(), via };
+        if (claim) Object.assign(body, { claim, heartbeatAt: Date.now() });
+        await system.writeJson(keys.slot(record.id, free), body, { ifNoneMatch: conditional });
         return free;
       } catch (error) {
         // Another instance took this slot between our listing and our write: look again.
@@ -338,10 +377,29 @@ export function createTransfersService(options: TransfersServiceOptions): Transf
     await act(record, "payload.deleted", actor, { reason });
   }
 
-  async function finishDownload(id: string, slot: number | null, completed: boolean): Promise<void> {
+  /** Whether the slot still carries this download's claim (false once released as stale and claimed again). */
+  async function holdsSlot(id: string, slot: number, claim: string): Promise<boolean> {
+    return (await system.readJson<SlotClaim>(keys.slot(id, slot)))?.claim === claim;
+  }
+
+  /** Renews the claim (under the lock); false when the slot was released meanwhile and belongs to another download. */
+  function renewSlot(id: string, slot: number, claim: string): Promise<boolean> {
+    return withLock(id, async () => {
+      const current = await system.readJson<SlotClaim>(keys.slot(id, slot));
+      if (current?.claim !== claim) return false;
+      await system.writeJson(keys.slot(id, slot), { ...current, heartbeatAt: Date.now() });
+      return true;
+    });
+  }
+
+  async function finishDownload(id: string, slot: number | null, completed: boolean, claim?: string): Promise<void> {
     await withLock(id, async () => {
       if (slot !== null) {
-        if (completed) await system.writeJson(keys.slotDone(id, slot), { at: now() });
+        // A slot released as stale (this instance stalled past the timeout) is another download's now: leave it.
+        const held = claim === undefined || (await holdsSlot(id, slot, claim));
+        if (!held) {
+          logger.error({ transfer_id: id, slot }, "a download ended after its slot was released as stale; not counted");
+        } else if (completed) await system.writeJson(keys.slotDone(id, slot), { at: now() });
         else await system.delete(keys.slot(id, slot));
       }
       const record = await load(id);
@@ -660,13 +718,14 @@ export function createTransfersService(options: TransfersServiceOptions): Transf
 
     async openDownload(id, signal) {
       assertTransferId(id);
+      const claim = randomUUID();
       const { record, slot } = await withLock(id, async () => {
         const record = await load(id);
         refuseUnavailable(record, now());
         if (record.status !== "completed") {
           throw new GliderError("invalid_state", "the upload is not complete yet", { status: record.status });
         }
-        const slot = await claimSlot(record, "bytes");
+        const slot = await claimSlot(record, "bytes", claim);
         if (slot === null) record.downloadsInProgress += 1;
         else await refreshCounts(record);
         await save(record);
@@ -677,14 +736,37 @@ export function createTransfersService(options: TransfersServiceOptions): Transf
       try {
         object = await store.getObject({ bucket, key: keys.payload(id), signal });
       } catch (error) {
-        await track(id, finishDownload(id, slot, false));
+        await track(id, finishDownload(id, slot, false, claim));
         throw error;
       }
+      // Renew the claim while the bytes flow; a claim lost to a stale-slot release ends this download.
+      let heartbeat: NodeJS.Timeout | undefined;
+      const stop = () => clearInterval(heartbeat);
       const body = meterDownload(object.body, {
-        onEnd: () => track(id, finishDownload(id, slot, true)),
-        onAbort: () => track(id, finishDownload(id, slot, false)),
+        onEnd: () => {
+          stop();
+          return track(id, finishDownload(id, slot, true, claim));
+        },
+        onAbort: () => {
+          stop();
+          return track(id, finishDownload(id, slot, false, claim));
+        },
         onHookError: (error) => logger.error({ err: error, transfer_id: id }, "download bookkeeping failed"),
       });
+      if (slot !== null) {
+        heartbeat = setInterval(
+          () => {
+            renewSlot(id, slot, claim).then(
+              (held) => {
+                if (!held) body.destroy(new GliderError("conflict", "this download's slot was released", { slot }));
+              },
+              (error) => logger.warn({ err: error, transfer_id: id, slot }, "could not renew a download slot"),
+            );
+          },
+          Math.max(100, Math.floor(slotTimeoutMs / 3)),
+        );
+        heartbeat.unref();
+      }
       return { transfer: toView(record), contentLength: object.contentLength, contentType: PAYLOAD_TYPE, body };
     },
 

@@ -145,7 +145,7 @@ describe.each([
         await app.services.savings.start(bucket);
         const savings = await lastEvent(app.services.savings.watch(bucket));
         expect(savings).toMatchObject({ state: "DONE" });
-        expect(app.services.savings.status(bucket).figures?.objectCount).toBe(c.listed.length);
+        expect((await app.services.savings.status(bucket)).figures?.objectCount).toBe(c.listed.length);
 
         // Deleting the key whose first upload crashed removes everything it left, the orphaned reference included.
         const removed = await app.inject({ method: "DELETE", url: `/api/objects/${bucket}/fresh/app-1.0.zip` });

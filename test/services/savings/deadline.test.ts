@@ -43,6 +43,6 @@ describe("savings jobs on a stalled store (STORAGE_TIMEOUT_MS)", async () => {
     expect(a).toMatchObject({ state: "FAILED", errorCode: "timeout" });
     expect(b).toMatchObject({ state: "FAILED", errorCode: "timeout" });
     expect(healthy).toMatchObject({ state: "DONE" });
-    expect(savings.status("healthy").figures?.objectCount).toBe(1);
+    expect((await savings.status("healthy")).figures?.objectCount).toBe(1);
   });
 });
