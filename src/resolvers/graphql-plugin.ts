@@ -6,7 +6,7 @@ import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
 import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { type ExecutionArgs, type GraphQLSchema, getOperationAST } from "graphql";
+import { type ExecutionArgs, type GraphQLSchema, getOperationAST, Kind } from "graphql";
 import { makeHandler } from "graphql-ws/use/@fastify/websocket";
 import { createYoga, type Plugin } from "graphql-yoga";
 import { clientSignal } from "../http/client-signal.js";
@@ -77,6 +77,16 @@ function isSubscription(args: ExecutionArgs): boolean {
   return getOperationAST(args.document, args.operationName)?.operation === "subscription";
 }
 
+/**
+ * graphql-jit is used for documents with one operation only: @envelop/graphql-jit caches the compiled query per
+ * parsed document (yoga reuses it for the same text) and ignores `operationName` on a cache hit, so a document with
+ * `query Folder … mutation Download …` would run Folder whichever operation was asked for.
+ */
+function jitApplies(args: ExecutionArgs): boolean {
+  const operations = args.document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION).length;
+  return operations === 1 && !isSubscription(args);
+}
+
 /** Mounts graphql-yoga (HTTP, SSE, GraphiQL) and graphql-ws (WebSocket) on one path, sharing schema and context. */
 export async function graphqlPlugin(
   app: FastifyInstance,
@@ -116,10 +126,10 @@ export async function graphqlPlugin(
     maskedErrors: { maskError },
     plugins: [
       ...(services.config.http.introspection ? [] : [useDisableIntrospection()]),
-      // graphql-jit compiles queries and mutations (about half the CPU of a 200-row page); subscriptions run on
+      // graphql-jit compiles queries and mutations of one-operation documents (about half the CPU of a 200-row page); subscriptions run on
       // graphql-js, because graphql-jit's compiled subscribe ignores inline arguments and variables not named as the
       // argument. test/schema/jit-differential.test.ts compares a corpus of operations with and without JIT.
-      ...(services.config.graphql.jit ? [useGraphQlJit({}, { enableIf: (args) => !isSubscription(args) })] : []),
+      ...(services.config.graphql.jit ? [useGraphQlJit({}, { enableIf: jitApplies })] : []),
       maxDepthPlugin({ n: limits.maxDepth, flattenFragments: true }),
       maxAliasesPlugin({ n: limits.maxAliases }),
       costLimitPlugin({ maxCost: limits.maxCost }),
