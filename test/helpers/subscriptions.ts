@@ -100,6 +100,7 @@ export function sseSubscribe<T = unknown>(
   query: string,
   variables?: Record<string, unknown>,
   headers: Record<string, string> = {},
+  operationName?: string,
 ): Stream<T> {
   const controller = new AbortController();
   const q = queue<T>();
@@ -107,7 +108,7 @@ export function sseSubscribe<T = unknown>(
     const res = await fetch(`${base}/graphql`, {
       method: "POST",
       headers: { "content-type": "application/json", accept: "text/event-stream", ...headers },
-      body: JSON.stringify({ query, variables }),
+      body: JSON.stringify({ query, variables, operationName }),
       signal: controller.signal,
     });
     if (!res.headers.get("content-type")?.includes("text/event-stream")) {
