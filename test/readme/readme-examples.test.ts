@@ -6,8 +6,10 @@ import { dirname, join, relative } from "node:path";
 import { createInterface } from "node:readline";
 import { parse } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildTestApp, listen } from "../helpers/app.js";
 import { CLI_SETUP_TIMEOUT_MS, ensureCliBuilt } from "../helpers/cli-build.js";
 import { type ReadmeExample, readmeExamples } from "../helpers/readme.js";
+import { createS3StoreFor, startS3rver } from "../helpers/s3rver.js";
 import { REPO_ROOT } from "../helpers/shared.js";
 import { sseSubscribe } from "../helpers/subscriptions.js";
 
@@ -21,21 +23,33 @@ import { sseSubscribe } from "../helpers/subscriptions.js";
  * - A shell block runs in ONE bash (`set -euo pipefail`), its commands in README order, so values flow from one
  *   command to the next (`TOKEN=$(…)`, `$ID`), in a temp working folder. Every variable a block assigns from a
  *   command must end non-empty and not `null` (a `jq -r` of a missing field).
- * - `curl` is the real curl (it, jq and the coreutils the examples use must be installed: TOOLS); every HTTP answer must be 2xx, except where the line's comment
- *   shows the error envelope (`# {"error":{"code":"X",…}}`): then a 4xx carrying code X.
+ * - `curl` is the real curl (it, jq and the coreutils the examples use must be installed: TOOLS). Every HTTP answer
+ *   must be 2xx (an error stops the block at that command), except where the line's comment shows the error envelope
+ *   (`# {"error":{"code":"X",…}}`): then a 4xx carrying code X.
  * - `glider` is the compiled CLI (bin/glider.js) on the server's own store (STORAGE=fs, the same DATA_DIR). The files
- *   and buckets the CLI lines assume are prepared by `prepareCliFixtures`, the buckets through the server's REST API.
+ *   and buckets the CLI lines assume are CLI_FILES, CLI_BUCKETS and OLD_BUCKET_OBJECTS, the buckets made through the
+ *   server's REST API.
  * - Inline code spans that start with `curl` run like one-line blocks.
- * - Every fenced block and every inline `curl` span is either run here (HANDLED / all inline spans) or listed in
- *   EXCLUDED with the reason; a new block fails "every README example is run or excluded" until it is classified.
+ * - The Send section's S3 variant (`curl -X PUT … "$URL"`) runs against a second server on s3rver (presigned mode):
+ *   `$URL` is the create answer's `upload.url`, `secret.bin` a payload in the working folder.
+ * - Every fenced block is either run here (HANDLED) or listed in EXCLUDED with the reason; a new block fails "every
+ *   README example is run or excluded" until it is classified. Inline `curl` spans run in the inline test unless
+ *   HANDLED elsewhere or EXCLUDED.
  */
 
-/** Fenced blocks, keyed `<section> ```<lang> #<n>` (n counts blocks of that language in that section). */
-const HANDLED: Record<string, "shell" | "cli" | "graphql"> = {
+const PRESIGNED_PUT =
+  "Send inline: curl -X PUT -H 'content-type: application/octet-stream' --data-binary @secret.bin \"$URL\"";
+
+/**
+ * Examples and the test that runs them. Fenced blocks are keyed `<section> ```<lang> #<n>` (n counts blocks of that
+ * language in that section), inline spans `<section> inline: <code>`.
+ */
+const HANDLED: Record<string, "shell" | "cli" | "graphql" | "s3-presigned"> = {
   "Glider ```sh #2": "shell",
   "Command line ```sh #1": "cli",
   "GraphQL ```graphql #1": "graphql",
   "Send ```sh #1": "shell",
+  [PRESIGNED_PUT]: "s3-presigned",
 };
 const EXCLUDED: Record<string, string> = {
   "Glider ```sh #1":
@@ -45,9 +59,6 @@ const EXCLUDED: Record<string, string> = {
     "clones the Commander UI from GitHub and installs it with pnpm from the registry: no network in tests; serving a " +
     "built UI from UI_DIR is tested by test/rest/commander/browser.test.ts",
   "Architecture ``` #1": "a folder tree, not a command",
-  "Send inline: curl -X PUT -H 'content-type: application/octet-stream' --data-binary @secret.bin \"$URL\"":
-    "needs an S3 backend's presigned PUT URL (`$URL` from the create answer); the presigned flow is tested on s3rver " +
-    "and Ceph RGW by test/rest/send/presigned.test.ts",
 };
 
 /** Tools the README's shell examples use; .ci/run installs the missing ones with apt-get. */
@@ -296,6 +307,9 @@ describe("README.md examples, run against a started Glider", () => {
     if (!found) throw new Error(`README.md has no example ${key} any more: update HANDLED`);
     return found.example;
   };
+  /** Inline curl spans no other test runs. */
+  const inlineSpans = () =>
+    keyed.filter((k) => k.example.lang === "inline" && !(k.key in EXCLUDED) && !(k.key in HANDLED));
   let server: ChildProcess | undefined;
   let base: string;
   let dataDir: string;
@@ -370,12 +384,11 @@ describe("README.md examples, run against a started Glider", () => {
     expect([...Object.keys(HANDLED), ...Object.keys(EXCLUDED)].filter((k) => !keys.includes(k))).toEqual([]);
     for (const reason of Object.values(EXCLUDED)) expect(reason.length).toBeGreaterThan(20);
     // Sanity: the README still has the examples the issue names.
-    expect(keyed.filter((k) => k.example.lang === "inline" && !(k.key in EXCLUDED)).length).toBeGreaterThanOrEqual(2);
+    expect(inlineSpans().length).toBeGreaterThanOrEqual(2);
   });
 
   it("the inline curl lines (health, ready) answer 2xx as described", async () => {
-    const spans = keyed.filter((k) => k.example.lang === "inline" && !(k.key in EXCLUDED));
-    for (const { example: span } of spans) {
+    for (const { example: span } of inlineSpans()) {
       const runs = expectShellSucceeded(span, await runShell(span, { base, cwd: work }));
       expect(runs).toHaveLength(1);
       const body = JSON.parse(runs[0].stdout);
@@ -552,5 +565,65 @@ describe("README.md examples, run against a started Glider", () => {
     });
     // Similar releases became deltas: the store holds less than the originals.
     expect(stats.compressed_size).toBeLessThan(totalBytes);
+  });
+
+  it("the Send section's S3 variant: the README's presigned `curl -X PUT … \"$URL\"` stores the payload", async () => {
+    const span = example(PRESIGNED_PUT);
+    const s3 = await startS3rver();
+    const store = createS3StoreFor(s3);
+    const adminKey = serverEnvOf(examples).SEND_ADMIN_API_KEY;
+    const app = await buildTestApp({ SEND_ADMIN_API_KEY: adminKey }, { store });
+    try {
+      const s3Base = await listen(app);
+      const call = async (path: string, init: RequestInit = {}) => {
+        const res = await fetch(`${s3Base}${path}`, init);
+        expect(res.status, `${init.method ?? "GET"} ${path}`).toBeLessThan(300);
+        return res;
+      };
+      const json = { "content-type": "application/json" };
+      const { secret } = await (
+        await call("/api/admin/tokens/create", {
+          method: "POST",
+          headers: { ...json, "x-admin-key": adminKey },
+          body: JSON.stringify({ label: "alice" }),
+        })
+      ).json();
+      const payload = bytes("secret.bin", 300_000);
+      const sender = { authorization: `Bearer ${secret}` };
+      const created = await (
+        await call("/api/transfers/create", {
+          method: "POST",
+          headers: { ...json, ...sender },
+          body: JSON.stringify({ size: payload.length, max_downloads: 1 }),
+        })
+      ).json();
+      // As the README describes the create answer on S3.
+      expect(created.upload).toMatchObject({
+        mode: "presigned",
+        method: "PUT",
+        headers: { "content-type": "application/octet-stream" },
+      });
+      const cwd = await mkdtemp(join(work, "presigned-"));
+      await writeFile(join(cwd, "secret.bin"), payload);
+      const runs = expectShellSucceeded(
+        span,
+        await runShell(span, { base: s3Base, cwd, env: { URL: created.upload.url } }),
+      );
+      expect(runs[0].statuses).toEqual([200]);
+      // "then complete; a recipient POSTs create-presign-url and GETs the returned URL".
+      const id = created.transfer.transfer_id;
+      await call(`/api/transfers/id/${id}/upload/complete`, { method: "POST", headers: sender });
+      const presigned = await (
+        await call(`/api/transfers/id/${id}/download/create-presign-url`, { method: "POST" })
+      ).json();
+      const url = presigned.download.url;
+      const download = await fetch(url);
+      expect(download.status).toBe(200);
+      expect(Buffer.from(await download.arrayBuffer())).toEqual(payload);
+    } finally {
+      await app.close();
+      await store.close();
+      await s3.stop();
+    }
   });
 });
