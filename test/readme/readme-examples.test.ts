@@ -61,6 +61,15 @@ const EXCLUDED: Record<string, string> = {
   "Architecture ``` #1": "a folder tree, not a command",
 };
 
+/**
+ * The environment of the server and of the examples: only what a shell needs, so nothing the test runner's
+ * environment happens to hold (STORAGE, S3_*, REDIS_URL, LOG_LEVEL, NODE_ENV=test, …) changes what is tested.
+ */
+function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const keep = ["PATH", "HOME", "LANG", "TMPDIR", "SYSTEMROOT"];
+  return { ...Object.fromEntries(keep.flatMap((k) => (process.env[k] ? [[k, process.env[k]]] : []))), ...extra };
+}
+
 /** Tools the README's shell examples use; .ci/run installs the missing ones with apt-get. */
 const TOOLS = ["bash", "curl", "jq", "cmp", "sha256sum", "head", "wc", "cut"];
 
@@ -145,7 +154,7 @@ interface ShellRun {
 /** Runs a block's commands in one bash, marking each command's output (see the conventions at the top). */
 async function runShell(
   example: ReadmeExample,
-  options: { base: string; cwd: string; env?: Record<string, string>; unset?: string[] },
+  options: { base: string; cwd: string; env?: Record<string, string> },
 ): Promise<ShellRun> {
   const host = options.base.replace(/^http:\/\//, "");
   const commands = commandsOf(example).map((c) => ({
@@ -173,9 +182,7 @@ async function runShell(
   ].join("\n");
   const child = spawn("bash", ["-c", script], {
     cwd: options.cwd,
-    env: Object.fromEntries(
-      Object.entries({ ...process.env, ...options.env }).filter(([name]) => !options.unset?.includes(name)),
-    ),
+    env: cleanEnv(options.env),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -325,8 +332,7 @@ describe("README.md examples, run against a started Glider", () => {
     // cwd: an empty folder, so a developer's .env in the clone does not change the server under test.
     const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), join(REPO_ROOT, "src/main.ts")], {
       cwd: work,
-      env: {
-        ...process.env,
+      env: cleanEnv({
         NODE_ENV: "development",
         HOST: "127.0.0.1",
         PORT: "0",
@@ -335,7 +341,7 @@ describe("README.md examples, run against a started Glider", () => {
         LOG_LEVEL: "info",
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
         ...serverEnvOf(examples),
-      },
+      }),
       stdio: ["ignore", "pipe", "pipe"],
     });
     server = child;
@@ -526,8 +532,6 @@ describe("README.md examples, run against a started Glider", () => {
       base,
       cwd,
       env: { STORAGE: "fs", DATA_DIR: dataDir, XDG_CACHE_HOME: cache },
-      // The CLI must not depend on what the test runner's environment holds.
-      unset: ["LOG_LEVEL", "GLIDER_LOG_LEVEL", "AWS_ENDPOINT_URL"],
     });
     const runs = expectShellSucceeded(block, result);
 
