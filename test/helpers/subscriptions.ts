@@ -63,6 +63,7 @@ export function wsSubscribe<T = unknown>(
   query: string,
   variables?: Record<string, unknown>,
   headers?: Record<string, string>,
+  operationName?: string,
 ): Stream<T> {
   const client: Client = createClient({
     url: `${base.replace(/^http/, "ws")}/graphql`,
@@ -77,7 +78,7 @@ export function wsSubscribe<T = unknown>(
   });
   const q = queue<T>();
   const unsubscribe = client.subscribe<T>(
-    { query, variables },
+    { query, variables, operationName },
     {
       next: (value) => q.put(value as StreamResult<T>),
       error: (error) => q.fail(error),

@@ -11,7 +11,7 @@ import { CLI_SETUP_TIMEOUT_MS, ensureCliBuilt } from "../helpers/cli-build.js";
 import { type ReadmeExample, readmeExamples } from "../helpers/readme.js";
 import { createS3StoreFor, startS3rver } from "../helpers/s3rver.js";
 import { REPO_ROOT } from "../helpers/shared.js";
-import { sseSubscribe } from "../helpers/subscriptions.js";
+import { transports } from "../helpers/subscriptions.js";
 
 /*
  * README.md's examples, run as written against a started Glider, so a broken example fails CI.
@@ -412,7 +412,7 @@ describe("README.md examples, run against a started Glider", () => {
     expect(body.data.health).toMatchObject({ status: "ok", ready: true, storageBackend: "fs" });
   });
 
-  it("the three GraphQL examples: Folder query, Download mutation, Savings subscription (SSE) to DONE", async () => {
+  it("the three GraphQL examples: Folder query, Download mutation, Savings subscription (SSE and WebSocket) to DONE", async () => {
     const block = example("GraphQL ```graphql #1");
     const document = parse(block.code);
     const operations = document.definitions.flatMap((d) =>
@@ -450,21 +450,21 @@ describe("README.md examples, run against a started Glider", () => {
     expect(content.length).toBe(ticket.prepareDownload.estimatedBytes);
     expect(createHash("sha256").update(content).digest("hex")).toBe(listed?.sha256);
 
-    // The subscription as written (its inline argument included), over SSE: the current state first, then a job
-    // started elsewhere runs to DONE.
+    // The subscription as written (its inline argument included), over SSE and over graphql-ws at once: the current
+    // state first, then a job started elsewhere runs to DONE on both.
     const savings = operations.find((o) => o.type === "subscription");
     expect(savings?.name).toBe("Savings");
-    const stream = sseSubscribe<{ savingsProgress: { state: string; savingsPct: number | null } }>(
-      base,
-      block.code,
-      undefined,
-      {},
-      "Savings",
-    );
+    type Progress = { savingsProgress: { state: string; savingsPct: number | null } };
+    const streams = Object.entries(transports).map(([name, subscribe]) => ({
+      name,
+      stream: subscribe<Progress>(base, block.code, undefined, {}, "Savings"),
+    }));
     try {
-      const first = await within(15_000, stream.next(), "the Savings subscription's first event");
-      expect(first?.errors).toBeUndefined();
-      expect(first?.data?.savingsProgress.state).toBe("IDLE");
+      for (const { name, stream } of streams) {
+        const first = await within(15_000, stream.next(), `the Savings subscription's first event (${name})`);
+        expect(first?.errors, name).toBeUndefined();
+        expect(first?.data?.savingsProgress.state, name).toBe("IDLE");
+      }
       const bucket = /savingsProgress\(bucket: "([^"]+)"\)/.exec(block.code)?.[1];
       const started = await fetch(`${base}/graphql`, {
         method: "POST",
@@ -472,13 +472,18 @@ describe("README.md examples, run against a started Glider", () => {
         body: JSON.stringify({ query: `mutation { computeSavings(bucket: ${JSON.stringify(bucket)}) { taskId } }` }),
       });
       expect((await started.json()).data.computeSavings.taskId).toBeTruthy();
-      const events = await within(30_000, stream.rest(), "the Savings subscription's DONE");
-      expect(events.every((e) => e.errors === undefined)).toBe(true);
-      const terminal = events.at(-1)?.data?.savingsProgress;
-      expect(terminal?.state).toBe("DONE");
-      expect(terminal?.savingsPct).toBeTypeOf("number");
+      for (const { name, stream } of streams) {
+        const events = await within(30_000, stream.rest(), `the Savings subscription's DONE (${name})`);
+        expect(
+          events.every((e) => e.errors === undefined),
+          name,
+        ).toBe(true);
+        const terminal = events.at(-1)?.data?.savingsProgress;
+        expect(terminal?.state, name).toBe("DONE");
+        expect(terminal?.savingsPct, name).toBeTypeOf("number");
+      }
     } finally {
-      await stream.close();
+      for (const { stream } of streams) await stream.close();
     }
   });
 
