@@ -126,9 +126,9 @@ export async function graphqlPlugin(
     maskedErrors: { maskError },
     plugins: [
       ...(services.config.http.introspection ? [] : [useDisableIntrospection()]),
-      // graphql-jit compiles queries and mutations of one-operation documents (about half the CPU of a 200-row page); subscriptions run on
-      // graphql-js, because graphql-jit's compiled subscribe ignores inline arguments and variables not named as the
-      // argument. test/schema/jit-differential.test.ts compares a corpus of operations with and without JIT.
+      // graphql-jit compiles queries and mutations of one-operation documents (about half the CPU of a 200-row page);
+      // subscriptions run on graphql-js, because graphql-jit's compiled subscribe ignores inline arguments and
+      // variables not named as the argument. test/schema/jit-differential.test.ts compares a corpus of operations with and without JIT.
       ...(services.config.graphql.jit ? [useGraphQlJit({}, { enableIf: jitApplies })] : []),
       maxDepthPlugin({ n: limits.maxDepth, flattenFragments: true }),
       maxAliasesPlugin({ n: limits.maxAliases }),
