@@ -14,13 +14,42 @@ const ADMIN_KEY = "browser-admin-key-0123456789";
 
 /** Replaces the query editor's text as a user would: focus, select all, type (inserted as one text input). */
 async function typeQuery(page: Page, query: string) {
+  const editorText = () =>
+    page.$eval(".graphiql-query-editor .monaco-editor .view-lines", (el) => (el as HTMLElement).innerText.trim());
   await page.click(".graphiql-query-editor .monaco-editor");
-  await page.keyboard.down("Control");
-  await page.keyboard.press("KeyA");
-  await page.keyboard.up("Control");
-  await page.keyboard.press("Backspace");
+  // Select-all + delete until the editor is really empty: Monaco may take the focus after the first keys arrive.
+  await page.waitForFunction(() => document.activeElement?.closest(".graphiql-query-editor") !== null);
+  for (let attempt = 0; attempt < 5 && (await editorText()) !== ""; attempt++) {
+    await page.keyboard.down("Control");
+    await page.keyboard.press("KeyA");
+    await page.keyboard.up("Control");
+    await page.keyboard.press("Backspace");
+  }
+  expect(await editorText()).toBe("");
   // One line: typed newlines would get Monaco's auto-indent and auto-closed brackets.
-  await page.keyboard.sendCharacter(query.replace(/\s+/g, " "));
+  const line = query.replace(/\s+/g, " ").trim();
+  await page.keyboard.sendCharacter(line);
+  const start = line.slice(0, 20);
+  await page.waitForFunction(
+    (s) =>
+      (document.querySelector(".graphiql-query-editor .monaco-editor .view-lines") as HTMLElement | null)?.innerText
+        .replace(/\s+/g, " ")
+        .includes(s),
+    {},
+    start,
+  );
+  // GraphiQL picks the operation to run from its tab state, updated after the edit: running before it has caught
+  // up sends the previous operation's name ("Cannot infer operation").
+  const name = /^(?:query|mutation|subscription)\s+(\w+)/.exec(line)?.[1];
+  await page.waitForFunction(
+    (expected) => {
+      const state = JSON.parse(localStorage.getItem("graphiql:tabState") ?? "{}");
+      const tab = state.tabs?.[state.activeTabIndex ?? 0];
+      return tab?.operationName === expected || (expected === null && !tab?.operationName);
+    },
+    {},
+    name ?? null,
+  );
 }
 
 /** What the response pane shows (Monaco renders the visible lines). */

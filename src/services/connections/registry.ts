@@ -78,7 +78,8 @@ function probeError(error: unknown, endpoint: string | undefined): GliderError {
       reason: name,
     });
   }
-  if (isGliderError(error) && error.code !== "sdk_error") return error;
+  // A refused or reset connection (the guarded store's storage_unavailable) means the endpoint is unreachable.
+  if (isGliderError(error) && error.code !== "sdk_error" && error.code !== "storage_unavailable") return error;
   const reason = `cannot reach ${endpoint ?? "the S3 endpoint"}: ${(cause as Error | undefined)?.message ?? name}`;
   return new GliderError("endpoint_unreachable", reason, { reason, endpoint });
 }
