@@ -23,6 +23,10 @@ const NEEDS_SERVERS = [
   "test/services/deltaglider/reconstruct.test.ts",
   "test/services/deltaglider/catalogue.test.ts",
   "test/services/deltaglider/upload.test.ts",
+  "test/services/deltaglider/crash.test.ts",
+  "test/services/storage/faults.test.ts",
+  "test/services/sessions/redis-store.test.ts",
+  "test/services/vcdiff/archive-pairs.test.ts",
 ];
 
 function testFiles(dir: string): string[] {

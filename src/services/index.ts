@@ -12,6 +12,7 @@ import { createMetrics, type Metrics } from "./metrics.js";
 import type { ObjectsService } from "./objects/service.js";
 import { createIndexStore } from "./savings/index-store.js";
 import type { SavingsFacade } from "./savings/shared.js";
+import { createRedisSessionStore } from "./sessions/redis-store.js";
 import { createSharedState, type SharedState } from "./shared/index.js";
 import { randomSecret } from "./signing.js";
 import { createConditionalWriteProbe } from "./storage/conditional-writes.js";
@@ -127,7 +128,15 @@ export function createServices(config: Config, logger: Logger, overrides: Servic
       secret,
       now: overrides.now,
       s3StoreFactory: overrides.s3StoreFactory,
-      sessionStore: overrides.sessionStore,
+      // Several instances share sessions through Redis; one instance keeps them in memory.
+      sessionStore:
+        overrides.sessionStore ??
+        (shared.redis
+          ? createRedisSessionStore(shared.redis, {
+              idleMs: config.sessions.idleSeconds * 1000,
+              max: config.sessions.maxSessions,
+            })
+          : undefined),
     },
     server,
   );

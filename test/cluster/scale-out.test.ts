@@ -151,6 +151,30 @@ describe("three instances on one S3 and one Redis", () => {
     }
   });
 
+  it("a session signed in on A works on B and C; sign-out on C ends it everywhere", async () => {
+    const [a, b, c] = cluster.instances.map((i) => i.url);
+    const login = await fetch(`${a}/api/auth/session`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        credentials: {
+          access_key_id: cluster.s3.credentials.accessKeyId,
+          secret_access_key: cluster.s3.credentials.secretAccessKey,
+        },
+      }),
+    });
+    expect(login.status).toBe(200);
+    const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0];
+    expect(cookie).toMatch(/^glider_session=./);
+    const status = (base: string) => fetch(`${base}/api/auth/session/status`, { headers: { cookie } });
+    expect((await status(b)).status).toBe(200);
+    const buckets = await fetch(`${c}/api/buckets/`, { headers: { cookie } });
+    expect(buckets.status).toBe(200);
+    expect(((await buckets.json()) as { buckets: { name: string }[] }).buckets.map((x) => x.name)).toContain("shared");
+    expect((await fetch(`${c}/api/auth/session`, { method: "DELETE", headers: { cookie } })).status).toBe(200);
+    for (const base of [a, b, c]) expect((await status(base)).status).toBe(401);
+  });
+
   it("an upload on A and a delete on A are seen by a listing on B at once (caches invalidated over pub/sub)", async () => {
     const [a, b, c] = cluster.instances.map((i) => i.url);
     // Warm B's and C's listing caches first.
