@@ -139,6 +139,30 @@ describe.each(BACKENDS)("ObjectStore contract: $name", (backend) => {
     expect((await store.listObjects({ bucket })).objects.map((o) => o.key)).toEqual(["o"]);
   });
 
+  // S3 makes a PUT visible atomically; Send's records (a token's counters) are read while another instance rewrites
+  // them. A torn read (new bytes cut to the old length) was once a JSON parse failure answered as `internal`.
+  it("a read during overwrites of another length sees one whole version", async () => {
+    const bucket = await newBucket();
+    const versions = Array.from({ length: 12 }, (_, i) => JSON.stringify({ n: i, pad: "x".repeat((i * 37) % 300) }));
+    await store.putObject({ bucket, key: "rec.json", body: Buffer.from(versions[0]) });
+    const seen = new Set<string>();
+    const writes = (async () => {
+      for (const version of versions) await store.putObject({ bucket, key: "rec.json", body: Buffer.from(version) });
+    })();
+    let writing = true;
+    void writes.finally(() => (writing = false));
+    do {
+      const reads = await Promise.all(
+        Array.from({ length: 4 }, async () =>
+          (await collect((await store.getObject({ bucket, key: "rec.json" })).body)).toString(),
+        ),
+      );
+      for (const body of reads) seen.add(body);
+    } while (writing);
+    await writes;
+    for (const body of seen) expect(versions).toContain(body);
+  });
+
   it("deletes, and deleting a missing key succeeds", async () => {
     const bucket = await newBucket();
     await store.putObject({ bucket, key: "a/b/c", body: Buffer.from("x") });
