@@ -66,9 +66,7 @@ export function validateResponse(method: string, url: string, status: number, co
   const { template, operation } = found;
   // Exact status, then its range ("4XX"), then default, as OpenAPI resolves them.
   const response = resolveRef(
-    operation.responses[String(status)] ??
-      operation.responses[`${String(status)[0]}XX`] ??
-      operation.responses.default,
+    operation.responses[String(status)] ?? operation.responses[`${String(status)[0]}XX`] ?? operation.responses.default,
   );
   if (!response) return [`openapi.yaml has no ${status} (or default) response for ${method} ${template}`];
   const mediaType = contentType.split(";")[0].trim();
