@@ -29,7 +29,7 @@ describe("openapi.yaml as a document", () => {
   it("gives every operation an operationId (unique), tags, security and a 4xx error-envelope response", () => {
     const ids = new Set<string>();
     for (const [path, item] of Object.entries(spec.paths)) {
-      for (const [method, op] of Object.entries(item) as [string, Record<string, unknown>][]) {
+      for (const [method, op] of Object.entries(item) as unknown as [string, Record<string, unknown>][]) {
         const where = `${method.toUpperCase()} ${path}`;
         expect(typeof op.operationId, where).toBe("string");
         expect(ids.has(op.operationId as string), `${where}: duplicate operationId`).toBe(false);
