@@ -1,12 +1,14 @@
 import websocket from "@fastify/websocket";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from "fastify";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
+import { registerAccessLog, writeAccessLine } from "./http/access-log.js";
 import { applyBrowserPolicy } from "./http/browser-policy.js";
+import { bindRequestLogContext } from "./http/request-log-context.js";
 import { registerUi } from "./http/ui.js";
-import { createLogger } from "./logger.js";
+import { BINDS_REQ_ID, createLogger } from "./logger.js";
 import { graphqlPlugin } from "./resolvers/graphql-plugin.js";
-import { handleError } from "./rest/errors.js";
+import { envelope, handleError } from "./rest/errors.js";
 import { restPlugin } from "./rest/index.js";
 import { ADMIN_KEY_COOKIE } from "./rest/send/admin.js";
 import { schema } from "./schema/index.js";
@@ -16,18 +18,6 @@ export interface BuildOptions {
   logger?: Logger;
   services?: Services;
   overrides?: ServiceOverrides;
-}
-
-declare module "fastify" {
-  interface FastifyRequest {
-    startedAt: number;
-    bytesWrittenAtStart: number;
-  }
-}
-
-function pick(source: unknown, name: string): string | undefined {
-  const value = (source as Record<string, unknown> | undefined)?.[name];
-  return typeof value === "string" ? value : undefined;
 }
 
 /** Trust the nearest `hops` proxies (what fastify does for a number; its types only take the function). */
@@ -49,6 +39,17 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     // TRUST_PROXY: off (X-Forwarded-For ignored), a hop count, or the proxies' addresses/CIDR ranges. request.ip is
     // then the client address fastify resolves, for the rate limit, the audit trail and the access log alike.
     trustProxy: typeof config.http.trustProxy === "number" ? trustHops(config.http.trustProxy) : config.http.trustProxy,
+    // request.log binds reqId itself: mark it so the logger's mixin does not add the key a second time.
+    childLoggerFactory: (parent, bindings, childOptions) =>
+      Object.assign(parent.child(bindings, childOptions), { [BINDS_REQ_ID]: true }),
+    // A URL that cannot be routed (bad percent-encoding, an over-long parameter) gets the error envelope and an
+    // access line like any request; fastify would answer these itself, before any hook.
+    frameworkErrors: (error, request, raw) => {
+      const reply = raw as unknown as FastifyReply;
+      reply.raw.once("finish", () => writeAccessLine(services, request, reply, false));
+      const status = error.statusCode ?? 500;
+      reply.status(status).send(envelope(status < 500 ? "invalid_request" : "internal", error.message));
+    },
   }) as unknown as FastifyInstance;
   app.decorate("services", services);
   // The route table, recorded as routes register: tests enumerate it so no route escapes auth or openapi.yaml.
@@ -58,37 +59,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     for (const method of [route.method].flat()) routeTable.push({ method, url: route.url });
   });
 
-  // One JSON access-log line and one metrics sample per request.
-  app.addHook("onRequest", async (request) => {
-    request.startedAt = performance.now();
-    request.bytesWrittenAtStart = request.raw.socket?.bytesWritten ?? 0;
-  });
-  app.addHook("onResponse", async (request, reply) => {
-    const latency = performance.now() - request.startedAt;
-    const route = request.routeOptions.url ?? "unmatched";
-    services.metrics.httpRequests.inc({ method: request.method, route, status: reply.statusCode });
-    services.metrics.httpDuration.observe({ method: request.method, route }, latency / 1000);
-    request.log.info(
-      {
-        // The keyed hash, not the address, when SEND_ANONYMISE_IPS is on.
-        ip: services.audit.displayIp(request.ip),
-        method: request.method,
-        route,
-        status: reply.statusCode,
-        latency_ms: Math.round(latency * 10) / 10,
-        bytes_out: (request.raw.socket?.bytesWritten ?? 0) - request.bytesWrittenAtStart,
-        bucket: pick(request.params, "bucket") ?? pick(request.query, "bucket") ?? pick(request.body, "bucket"),
-        key: request.routeOptions.url
-          ? (pick(request.params, "*") ?? pick(request.query, "key") ?? pick(request.body, "key"))
-          : undefined,
-      },
-      "request",
-    );
-  });
+  bindRequestLogContext(app);
 
   app.setErrorHandler(handleError);
   // Before the browser policy: its onRequest hook marks upgrade requests, so a refused upgrade's socket is closed.
   await app.register(websocket);
+  registerAccessLog(app, services);
   // CORS, cookies and the origin check, the same for REST, GraphQL and WebSocket (src/http/browser-policy.ts).
   const policy = await applyBrowserPolicy(app, { corsOrigins: config.http.corsOrigins });
   policy.credentialCookies.add(ADMIN_KEY_COOKIE);

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { buildApp } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
+import { routeProcessOutput } from "./process-output.js";
 import { seedDemoBucket } from "./services/deltaglider/demo.js";
 
 /** `.env` in the working directory, when present; variables already in the environment win (Node's parser). */
@@ -10,8 +11,8 @@ function loadDotEnv() {
 }
 
 async function main() {
-  // Nothing but JSON on stdout/stderr: the AWS SDK's plain-text Node-version notice is off (its other warnings go
-  // through the clients' logger).
+  // Nothing but JSON on stdout/stderr: the AWS SDK's Node-version notice is off at its cause; what else prints is
+  // routed through pino (process-output.ts).
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   let config: ReturnType<typeof loadConfig>;
   try {
@@ -25,6 +26,7 @@ async function main() {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  routeProcessOutput(logger);
   const app = await buildApp(config, { logger });
   await app.listen({ host: config.host, port: config.port });
   if (config.deltaglider.seedDemo && config.storage.kind !== "s3") {

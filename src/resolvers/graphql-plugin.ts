@@ -9,9 +9,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { type ExecutionArgs, type GraphQLSchema, getOperationAST, Kind } from "graphql";
 import { makeHandler } from "graphql-ws/use/@fastify/websocket";
 import { createYoga, type Plugin } from "graphql-yoga";
+import type { WebSocket } from "ws";
 import { clientSignal } from "../http/client-signal.js";
 import { requireMediaType } from "../http/content-type.js";
 import { readCookie, SESSION_COOKIE } from "../http/cookies.js";
+import { bindLogContext } from "../log-context.js";
 import { isGliderError } from "../services/errors.js";
 import type { Services } from "../services/index.js";
 import { createContext, credentialsFrom, type GraphQLContext } from "./context.js";
@@ -198,7 +200,24 @@ export async function graphqlPlugin(
     return reply;
   };
   // @fastify/websocket takes upgrades on GET only; plain GET (GraphiQL, SSE, queries) still reaches yoga.
-  app.route({ url: path, method: "GET", handler, wsHandler });
+  app.route({
+    url: path,
+    method: "GET",
+    handler,
+    // ws emits a socket's messages from its own I/O context: the listeners graphql-ws adds are bound to the upgrade
+    // request's log context, so operations over WebSocket log (storage calls included) with that reqId.
+    wsHandler(this: FastifyInstance, socket, request) {
+      for (const method of ["on", "once"] as const) {
+        const add = socket[method].bind(socket) as (
+          event: string,
+          listener: (...args: never[]) => unknown,
+        ) => WebSocket;
+        socket[method] = ((event: string, listener: (...args: never[]) => unknown) =>
+          add(event, bindLogContext(listener))) as WebSocket["on"];
+      }
+      return wsHandler.call(this, socket, request);
+    },
+  });
   // Yoga answers other media types with a bare 415 and a `null` body: refuse them first, with the error envelope.
   const postMediaTypes = requireMediaType(
     "application/json",

@@ -64,7 +64,10 @@ export function validateResponse(method: string, url: string, status: number, co
   const found = findOperation(method, path);
   if (!found) return [`openapi.yaml has no ${method} matching ${path}`];
   const { template, operation } = found;
-  const response = resolveRef(operation.responses[String(status)] ?? operation.responses.default);
+  // Exact status, then its range ("4XX"), then default, as OpenAPI resolves them.
+  const response = resolveRef(
+    operation.responses[String(status)] ?? operation.responses[`${String(status)[0]}XX`] ?? operation.responses.default,
+  );
   if (!response) return [`openapi.yaml has no ${status} (or default) response for ${method} ${template}`];
   const mediaType = contentType.split(";")[0].trim();
   const media = response.content?.[mediaType];

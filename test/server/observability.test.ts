@@ -19,6 +19,10 @@ describe("GraphQL observability", () => {
     await post("query Health { health { status } }");
     const failed = await post(`mutation Start { computeSavings(bucket: "nope") { taskId } }`);
     expect(failed.json().errors[0].extensions.code).toBe("bucket_not_found");
+    // A query's expected error too (a transfer id that does not exist).
+    const missing = await post('query Missing { transfer(id: "AAAAAAAAAAAAAAAAAAAAAA") { downloads } }');
+    const missingCode = missing.json().errors[0].extensions.code;
+    expect(missingCode).toMatch(/^transfer_/);
     const metrics = (await app.inject({ method: "GET", url: "/metrics" })).body;
     await app.close();
     expect(metrics).toContain('glider_graphql_operations_total{operation="Health",type="query"} 2');
@@ -32,5 +36,11 @@ describe("GraphQL observability", () => {
       expect(typeof line.msg).toBe("string");
     }
     expect(lines.filter((l) => (l.level as number) >= 50)).toEqual([]);
+    // …but logged, at info, with the error's message and code.
+    for (const code of ["bucket_not_found", missingCode]) {
+      const line = lines.find((l) => l.code === code);
+      expect(line, code).toMatchObject({ level: 30, msg: expect.any(String) });
+      expect(line?.msg).not.toBe("graphql");
+    }
   });
 });
