@@ -27,6 +27,7 @@ const NEEDS_SERVERS = [
   "test/services/storage/faults.test.ts",
   "test/services/sessions/redis-store.test.ts",
   "test/services/vcdiff/archive-pairs.test.ts",
+  "test/services/storage/fs-shared-dir.test.ts",
 ];
 
 function testFiles(dir: string): string[] {
