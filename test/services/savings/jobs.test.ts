@@ -18,6 +18,7 @@ import {
   type SavingsFigures,
   writeSavingsBucket,
 } from "../../helpers/savings-bucket.js";
+import { settled } from "../../helpers/settle.js";
 
 const BIG = "savings-big";
 const SMALL = "savings-small";
@@ -346,7 +347,8 @@ describe.each(BACKENDS.filter((b) => b.name !== "memory"))("savings jobs on $nam
     const { service } = createService();
     const controller = new AbortController();
     const watching = collect(service.watch(SMALL, controller.signal)); // no job yet: waits for one
-    setTimeout(() => controller.abort(), 20);
+    await settled(); // the watch is now waiting for a job (nothing else is queued)
+    controller.abort();
     expect(await watching).toEqual([]);
     const aborted = new AbortController();
     aborted.abort();
