@@ -50,6 +50,15 @@ export function createFsStore(dataDir: string): ObjectStore {
   const temp = openTempArea(root);
   const tmpRoot = temp.dir;
   const ready = temp.ready;
+  /**
+   * A fresh temp file name in this instance's folder. The folder is made again if it is gone: a store on another host
+   * may have swept it after a day without writes (it cannot tell an idle live process from a dead one).
+   */
+  async function tempPath(): Promise<string> {
+    await mkdir(tmpRoot, { recursive: true });
+    return join(tmpRoot, randomUUID());
+  }
+
   /** Serialises writers of one key in this process so an overwrite never orphans the previous version's bytes. */
   const keyLocks = new Map<string, Promise<unknown>>();
 
@@ -298,7 +307,7 @@ export function createFsStore(dataDir: string): ObjectStore {
     async putObject(input: PutObjectInput): Promise<PutObjectResult> {
       keyToPath(input.key);
       await assertBucket(input.bucket);
-      const blobTmp = join(tmpRoot, randomUUID());
+      const blobTmp = await tempPath();
       const md5 = createHash("md5");
       let size = 0;
       try {
@@ -350,7 +359,7 @@ export function createFsStore(dataDir: string): ObjectStore {
     async copyObject(input: CopyObjectInput) {
       const { where, meta } = await headOrThrow(input.bucket, input.sourceKey);
       keyToPath(input.destinationKey);
-      const blobTmp = join(tmpRoot, randomUUID());
+      const blobTmp = await tempPath();
       try {
         await pipeline(createReadStream(join(where.folder, meta.blob)), createWriteStream(blobTmp), {
           signal: input.signal,

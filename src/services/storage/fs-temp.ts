@@ -7,7 +7,8 @@ import { join } from "node:path";
  * The filesystem store's temp area. Several processes may share one data dir (a server and the CLI, two servers on
  * one volume), so each store instance writes into its own folder `.glider-tmp/p<pid>-<hex>-<host>` and only ever
  * removes folders that provably belong to nobody: those of dead processes on this host, and those untouched for
- * `maxAgeMs` (another host's pids cannot be checked, so age is the only safe sign there).
+ * `maxAgeMs` (another host's pids cannot be checked, so age is the only safe sign there). Containers sharing a volume
+ * must not share a host name (their pids live in separate namespaces); each container's own name is the default.
  */
 export const TMP_DIR = ".glider-tmp";
 

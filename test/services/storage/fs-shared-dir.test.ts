@@ -129,6 +129,18 @@ describe("filesystem store: a data dir shared between processes", () => {
     await next.close();
   });
 
+  it("a store whose idle temp folder was swept (by another host, after a day) makes it again on the next write", async () => {
+    const store = createFsStore(dataDir);
+    await store.createBucket("shared");
+    const [own] = await foldersOf(dataDir, process.pid);
+    await rm(join(dataDir, TMP_DIR, own), { recursive: true });
+    await store.putObject({ bucket: "shared", key: "after-sweep.txt", body: Buffer.from("still writes") });
+    expect((await readAll(store, "shared", "after-sweep.txt")).toString()).toBe("still writes");
+    await store.copyObject({ bucket: "shared", sourceKey: "after-sweep.txt", destinationKey: "copy.txt" });
+    expect((await readAll(store, "shared", "copy.txt")).toString()).toBe("still writes");
+    await store.close();
+  });
+
   it("another host's folders stay until they are a day untouched; stray old entries go too", async () => {
     const tmpRoot = join(dataDir, TMP_DIR);
     const recent = join(tmpRoot, "p1-0123456789ab-other-host");
