@@ -9,7 +9,12 @@ import { defineConfig } from "vitest/config";
  * A new file under test/services/ is unit unless listed in NEEDS_SERVERS; anywhere else it is integration. A
  * global setup for integration (an S3 server, …) goes into that project's `globalSetup`.
  */
-const UNIT_ELSEWHERE = ["test/server/config.test.ts", "test/cli/local-files.test.ts", "test/rest/send/openapi.test.ts"];
+const UNIT_ELSEWHERE = [
+  "test/server/config.test.ts",
+  "test/cli/local-files.test.ts",
+  "test/rest/send/openapi.test.ts",
+  "test/meta/no-skips.test.ts",
+];
 /** Service tests that need a server, a process (the xdelta3 binary, the CLI) or minutes (fuzzing). */
 const NEEDS_SERVERS = [
   "test/services/storage/contract.test.ts",
@@ -27,6 +32,7 @@ const NEEDS_SERVERS = [
   "test/services/storage/faults.test.ts",
   "test/services/sessions/redis-store.test.ts",
   "test/services/vcdiff/archive-pairs.test.ts",
+  "test/services/storage/fs-shared-dir.test.ts",
 ];
 
 function testFiles(dir: string): string[] {

@@ -106,5 +106,9 @@ describe("glider at a terminal", () => {
     expect(await readdir(spool)).toEqual([]);
     const page = await store.listObjects({ bucket: "tty", prefix: "interrupted" });
     expect(page.objects).toEqual([]);
+    // The store's temp folders (this test's and the CLI's own, if still there) hold no file.
+    const tmpRoot = join(dir, "data", ".glider-tmp");
+    const tempFiles = (await readdir(tmpRoot, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+    expect(tempFiles.map((e) => e.name)).toEqual([]);
   });
 });

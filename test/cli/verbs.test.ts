@@ -51,16 +51,8 @@ const backends: Backend[] = [
     name: "fs store",
     async setup() {
       const dir = await mkdtemp(join(tmpdir(), "glider-cli-fs-"));
-      // Every CLI process empties the store's temp folder when it opens the store, so the test writes through a
-      // store opened afresh for each call (as a separate process would be).
-      const fresh = () => createFsStore(dir);
-      const store = new Proxy(fresh(), {
-        get(_target, property) {
-          const s = fresh() as unknown as Record<PropertyKey, unknown>;
-          const value = s[property];
-          return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(s) : value;
-        },
-      });
+      // One store for the whole file, beside the CLI processes: each keeps its temp files in its own folder.
+      const store = createFsStore(dir);
       return {
         env: fsEnv(dir),
         store,

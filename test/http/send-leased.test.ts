@@ -1,9 +1,9 @@
-import { request } from "node:http";
-import { setTimeout as sleep } from "node:timers/promises";
+import { type IncomingMessage, request } from "node:http";
 import Fastify, { type FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import { sendLeased } from "../../src/http/send-leased.js";
 import type { LeasedChunk } from "../../src/services/leased-chunks.js";
+import { settled } from "../helpers/settle.js";
 
 const CHUNK = 256 * 1024;
 
@@ -16,6 +16,13 @@ function recyclingProducer(count: number, failAt?: number, chunkSize = CHUNK) {
   const buffer = Buffer.allocUnsafeSlow(chunkSize);
   const stats = { produced: 0, released: 0, returned: false };
   let free: Promise<void> = Promise.resolve();
+  let onIdle: (() => void) | undefined;
+  const idle = new Promise<void>((resolve) => {
+    onIdle = resolve;
+  });
+  const checkIdle = () => {
+    if (stats.returned && stats.released === stats.produced) onIdle?.();
+  };
   async function* chunks(): AsyncGenerator<LeasedChunk> {
     try {
       for (let i = 0; i < count; i++) {
@@ -36,14 +43,29 @@ function recyclingProducer(count: number, failAt?: number, chunkSize = CHUNK) {
             done = true;
             stats.released++;
             release();
+            checkIdle();
           },
         };
       }
     } finally {
       stats.returned = true;
+      checkIdle();
     }
   }
-  return { chunks, stats };
+  /** Settles once the generator has returned and every chunk it produced was released. */
+  return { chunks, stats, idle: () => idle };
+}
+
+function readableOrEnd(res: IncomingMessage): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("readable", done);
+      res.off("end", done);
+      resolve();
+    };
+    res.on("readable", done);
+    res.on("end", done);
+  });
 }
 
 let app: FastifyInstance | undefined;
@@ -80,13 +102,16 @@ describe("sendLeased", () => {
       const req = request({ host: "127.0.0.1", port, path: "/" }, (res) => {
         const parts: Buffer[] = [];
         res.pause();
-        // Read in small sips with pauses, so the server's socket stays backed up.
+        // Read in small sips, one per event-loop turn, so the server's socket stays backed up; with nothing to
+        // read, wait for the stream to say there is more (or that it ended).
         const sip = async () => {
           for (;;) {
-            const part = res.read(64 * 1024) as Buffer | null;
-            if (part) parts.push(part);
-            else if (res.readableEnded) break;
-            else await sleep(2);
+            const part = res.read(16 * 1024) as Buffer | null;
+            if (part) {
+              parts.push(part);
+              await settled();
+            } else if (res.readableEnded) break;
+            else await readableOrEnd(res);
           }
         };
         res.on("end", () => resolve({ headers: res.headers, body: Buffer.concat(parts) }));
@@ -124,13 +149,11 @@ describe("sendLeased", () => {
           }
         });
       });
-      req.on("error", () => {});
+      req.on("error", reject);
       req.on("close", resolve);
       req.end();
-      setTimeout(() => reject(new Error("no data")), 10_000);
     });
-    for (let i = 0; i < 100 && !producer.stats.returned; i++) await sleep(20);
-    for (let i = 0; i < 100 && producer.stats.released < producer.stats.produced; i++) await sleep(20);
+    await producer.idle();
     expect(producer.stats.returned).toBe(true);
     expect(producer.stats.produced).toBeLessThan(10_000);
     expect(producer.stats.released).toBe(producer.stats.produced);
@@ -153,7 +176,7 @@ describe("sendLeased", () => {
     });
     expect(outcome.complete).toBe(false);
     expect(outcome.bytes).toBeLessThanOrEqual(3 * CHUNK);
-    for (let i = 0; i < 100 && producer.stats.released < producer.stats.produced; i++) await sleep(20);
+    await producer.idle();
     expect(producer.stats.released).toBe(producer.stats.produced);
   });
 });

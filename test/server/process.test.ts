@@ -64,11 +64,14 @@ describe("the glider process", () => {
     expect(await ready.json()).toMatchObject({ ready: true, checks: { storage: { backend: "fs" } } });
     await demoSeeded;
     expect(await readdir(join(dataDir, "demo", "releases", "viewer"))).toContain("reference.bin@meta");
-    const started = Date.now();
+    // Graceful: exit code 0 (how fast it closes is a figure for the benchmarks; the test's timeout bounds a hang).
     child.kill("SIGTERM");
     const { code } = await exited;
     expect(code).toBe(0);
-    expect(Date.now() - started).toBeLessThan(10_000);
+    // It closed its store: no temp folder of this process is left under the shared data dir.
+    expect((await readdir(join(dataDir, ".glider-tmp"))).filter((name) => name.startsWith(`p${child.pid}-`))).toEqual(
+      [],
+    );
   });
 
   it("reads .env from its working directory at start-up; the environment wins", async () => {

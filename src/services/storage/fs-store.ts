@@ -7,6 +7,7 @@ import { pipeline } from "node:stream/promises";
 import { GliderError } from "../errors.js";
 import { bareEtag, iterateBody, readableMetadata, resolveRange } from "./body.js";
 import { decodeSegment, keyToPath, META_SUFFIX, prefixToFolder } from "./fs-paths.js";
+import { openTempArea } from "./fs-temp.js";
 import { assertValidBucketName, compareKeys } from "./keys.js";
 import type {
   BucketSummary,
@@ -34,25 +35,30 @@ interface MetaRecord {
   metadata: Record<string, string>;
 }
 
-const TMP_DIR = ".glider-tmp";
-
 function isNotFound(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException)?.code;
   return code === "ENOENT" || code === "ENOTDIR";
 }
 
 /**
- * Filesystem store under `dataDir/<bucket>/…` (the embedded default). Writes land in `dataDir/.glider-tmp` and are
- * renamed into place, bytes first and commit record last, so a reader or a crash never exposes a partial object.
+ * Filesystem store under `dataDir/<bucket>/…` (the embedded default). Writes land in this instance's own folder
+ * below `dataDir/.glider-tmp` (fs-temp.ts: other processes sharing the dir never touch it) and are renamed into
+ * place, bytes first and commit record last, so a reader or a crash never exposes a partial object.
  */
 export function createFsStore(dataDir: string): ObjectStore {
   const root = resolve(dataDir);
-  const tmpRoot = join(root, TMP_DIR);
-  const ready = (async () => {
-    await mkdir(root, { recursive: true });
-    await rm(tmpRoot, { recursive: true, force: true });
+  const temp = openTempArea(root);
+  const tmpRoot = temp.dir;
+  const ready = temp.ready;
+  /**
+   * A fresh temp file name in this instance's folder. The folder is made again if it is gone: a store on another host
+   * may have swept it after a day without writes (it cannot tell an idle live process from a dead one).
+   */
+  async function tempPath(): Promise<string> {
     await mkdir(tmpRoot, { recursive: true });
-  })();
+    return join(tmpRoot, randomUUID());
+  }
+
   /** Serialises writers of one key in this process so an overwrite never orphans the previous version's bytes. */
   const keyLocks = new Map<string, Promise<unknown>>();
 
@@ -301,7 +307,7 @@ export function createFsStore(dataDir: string): ObjectStore {
     async putObject(input: PutObjectInput): Promise<PutObjectResult> {
       keyToPath(input.key);
       await assertBucket(input.bucket);
-      const blobTmp = join(tmpRoot, randomUUID());
+      const blobTmp = await tempPath();
       const md5 = createHash("md5");
       let size = 0;
       try {
@@ -353,7 +359,7 @@ export function createFsStore(dataDir: string): ObjectStore {
     async copyObject(input: CopyObjectInput) {
       const { where, meta } = await headOrThrow(input.bucket, input.sourceKey);
       keyToPath(input.destinationKey);
-      const blobTmp = join(tmpRoot, randomUUID());
+      const blobTmp = await tempPath();
       try {
         await pipeline(createReadStream(join(where.folder, meta.blob)), createWriteStream(blobTmp), {
           signal: input.signal,
@@ -379,6 +385,8 @@ export function createFsStore(dataDir: string): ObjectStore {
       await access(root);
     },
 
-    async close() {},
+    async close() {
+      await temp.release();
+    },
   };
 }

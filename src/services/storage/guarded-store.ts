@@ -24,7 +24,12 @@ export interface GuardedStore {
   /** Epoch ms of the last call the store answered (successfully, or with a definite answer such as 404); 0 if none. */
   lastAnswerAt(): number;
   /** Cancelled writes still being checked or undone. */
-  compensations: { pending(): number; drained(): Promise<void> };
+  compensations: {
+    pending(): number;
+    /** Settles once a cancelled write is being undone (at once if one already is): for tests and shutdown logs. */
+    started(): Promise<void>;
+    drained(): Promise<void>;
+  };
 }
 
 /** Errors that say nothing good about the store; any other answer (404, 412, …) proves it is up. */
@@ -159,6 +164,7 @@ export function guardStore(inner: ObjectStore, options: GuardOptions): GuardedSt
   const lingerMs = options.lingerMs ?? 2 * timeoutMs;
   let lastAnswer = 0;
   const pending = new Set<Promise<void>>();
+  const startWaiters: (() => void)[] = [];
 
   const answered = <T>(value: T): T => {
     lastAnswer = Date.now();
@@ -221,6 +227,7 @@ export function guardStore(inner: ObjectStore, options: GuardOptions): GuardedSt
       }
     })();
     pending.add(task);
+    for (const notify of startWaiters.splice(0)) notify();
     task.finally(() => pending.delete(task)).catch(() => undefined);
     await first;
   }
@@ -308,6 +315,7 @@ export function guardStore(inner: ObjectStore, options: GuardOptions): GuardedSt
     lastAnswerAt: () => lastAnswer,
     compensations: {
       pending: () => pending.size,
+      started: () => (pending.size > 0 ? Promise.resolve() : new Promise<void>((r) => startWaiters.push(r))),
       async drained() {
         while (pending.size > 0) await Promise.allSettled([...pending]);
       },

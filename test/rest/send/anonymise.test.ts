@@ -89,15 +89,25 @@ async function runScriptedSession(app: FastifyInstance): Promise<string> {
   return id;
 }
 
-/** Files (names and contents) under `dir` that mention `needle`. */
+/**
+ * Files (names and contents) under `dir` that mention `needle`. The last request's audit record may still be on its
+ * way to the store (fastify runs onResponse after inject resolves): a temp file that vanishes mid-scan was just
+ * committed under its final name, so the scan starts over and sees that instead.
+ */
 async function filesMentioning(dir: string, needle: string): Promise<string[]> {
-  const hits: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    const path = join(entry.parentPath, entry.name);
-    if (path.includes(needle)) hits.push(path);
-    if (entry.isFile() && (await readFile(path)).includes(needle)) hits.push(path);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const hits: string[] = [];
+      for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+        const path = join(entry.parentPath, entry.name);
+        if (path.includes(needle)) hits.push(path);
+        if (entry.isFile() && (await readFile(path)).includes(needle)) hits.push(path);
+      }
+      return hits;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT" || attempt >= 5) throw error;
+    }
   }
-  return hits;
 }
 
 describe("anonymised-IP mode", () => {

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { FastifyInstance, InjectOptions } from "fastify";
-import { expect } from "vitest";
+import { expect, vi } from "vitest";
 import { DEFAULT_SYSTEM_BUCKET } from "../../../src/config.js";
 import type { ServiceOverrides } from "../../../src/services/index.js";
 import type { ObjectStore } from "../../../src/services/storage/object-store.js";
@@ -105,16 +105,10 @@ export async function systemKeys(store: ObjectStore, bucket = DEFAULT_SYSTEM_BUC
   return keys;
 }
 
-/** Polls until `check` passes (download bookkeeping after a closed connection is asynchronous). */
+/**
+ * Retries `check` until it passes (vitest's `vi.waitFor`, failing with the check's own assertion). Only for what has
+ * no event to wait on: the bookkeeping after a client hangs up and the sweeper's timer both run inside the server.
+ */
 export async function eventually(check: () => Promise<void>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
+  await vi.waitFor(check, { timeout: timeoutMs, interval: 20 });
 }

@@ -11,26 +11,47 @@ describe("growing file", () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  /** Reads the growing file in the background; `reached(n)` settles once n bytes were yielded (or reading ended). */
+  function reader(chunks: AsyncIterable<Uint8Array>) {
     const parts: Buffer[] = [];
-    for await (const chunk of chunks) parts.push(Buffer.from(chunk));
-    return Buffer.concat(parts);
+    let total = 0;
+    const waiters: { at: number; resolve: () => void }[] = [];
+    const done = (async () => {
+      for await (const chunk of chunks) {
+        parts.push(Buffer.from(chunk));
+        total += chunk.length;
+        for (const w of waiters.filter((w) => total >= w.at)) w.resolve();
+      }
+      return Buffer.concat(parts);
+    })();
+    return {
+      done,
+      seen: () => total,
+      reached(at: number): Promise<unknown> {
+        if (total >= at) return Promise.resolve();
+        return Promise.race([new Promise<void>((resolve) => waiters.push({ at, resolve })), done]);
+      },
+    };
   }
 
   it("yields bytes as they are written and ends when the writer finished", async () => {
     const path = join(dir, "a");
     await writeFile(path, "");
     const growing = createGrowingFile();
-    const reading = collect(readGrowingFile(path, growing.shared, 1000));
+    const reading = reader(readGrowingFile(path, growing.shared, 1000));
     const parts = Array.from({ length: 20 }, (_, i) => Buffer.alloc(700 + i, i));
+    let written = 0;
     for (const part of parts) {
       await appendFile(path, part);
       growing.advance(part.length);
-      await new Promise((resolve) => setTimeout(resolve, 3));
+      written += part.length;
+      // Each part reaches the reader before the next is written: it follows the writer, not the finished file.
+      await reading.reached(written);
+      expect(reading.seen()).toBe(written);
     }
     expect(finalSize(growing.shared)).toBeUndefined();
     growing.finish();
-    expect(await reading).toEqual(Buffer.concat(parts));
+    expect(await reading.done).toEqual(Buffer.concat(parts));
     expect(finalSize(growing.shared)).toBe(Buffer.concat(parts).length);
   });
 
@@ -39,13 +60,10 @@ describe("growing file", () => {
     await writeFile(path, Buffer.alloc(5000, 1));
     const growing = createGrowingFile();
     growing.advance(2000);
-    const seen: number[] = [];
-    const reading = (async () => {
-      for await (const chunk of readGrowingFile(path, growing.shared)) seen.push(chunk.length);
-    })();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    const reading = reader(readGrowingFile(path, growing.shared));
+    await reading.reached(2000);
     growing.fail();
-    await expect(reading).rejects.toThrow(/ended before its body was complete/);
-    expect(seen.reduce((a, b) => a + b, 0)).toBe(2000);
+    await expect(reading.done).rejects.toThrow(/ended before its body was complete/);
+    expect(reading.seen()).toBe(2000);
   });
 });

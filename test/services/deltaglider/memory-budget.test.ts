@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createMemoryBudget } from "../../../src/services/deltaglider/memory-budget.js";
+import { settled } from "../../helpers/settle.js";
 
 describe("memory budget for decoded windows", () => {
   it("grants in order up to the capacity and resumes waiters as bytes come back", async () => {
@@ -15,7 +16,7 @@ describe("memory budget for decoded windows", () => {
       order.push("d");
       return release;
     });
-    await new Promise((r) => setTimeout(r, 10));
+    await settled();
     expect(order).toEqual([]);
     expect(budget.used).toBe(16);
     a();
@@ -37,7 +38,7 @@ describe("memory budget for decoded windows", () => {
     void small.then(() => {
       granted = true;
     });
-    await new Promise((r) => setTimeout(r, 10));
+    await settled();
     expect(granted).toBe(false);
     big();
     (await small)();

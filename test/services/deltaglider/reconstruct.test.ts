@@ -10,6 +10,7 @@ import type { ObjectStore } from "../../../src/services/storage/object-store.js"
 import { BACKENDS, type BackendHandle } from "../../helpers/backends.js";
 import { expected, loadBucketFixture } from "../../helpers/bucket-fixture.js";
 import { countingStore } from "../../helpers/counting-store.js";
+import { settled } from "../../helpers/settle.js";
 
 async function drain(body: Readable): Promise<{ sha256: string; size: number }> {
   const hash = createHash("sha256");
@@ -163,8 +164,9 @@ describe("integrity and sharing", () => {
         let recycled = 0;
         for await (const chunk of r.chunks) {
           if (chunk.recycled) recycled++;
-          // Hold the chunk a while, as a slow socket would; another download may not write into it meanwhile.
-          await new Promise((resolve) => setTimeout(resolve, 1));
+          // Hold the chunk across an event-loop turn, as a slow socket would; the other downloads run meanwhile and
+          // may not write into it.
+          await settled();
           hash.update(chunk.bytes);
           size += chunk.bytes.length;
           chunk.release();

@@ -9,6 +9,7 @@ import { readDgMetadata } from "../../../src/services/deltaglider/metadata.js";
 import { createMetrics } from "../../../src/services/metrics.js";
 import { BACKENDS, type BackendHandle } from "../../helpers/backends.js";
 import { releaseVersions, sha256 } from "../../helpers/releases.js";
+import { settled } from "../../helpers/settle.js";
 import { hasXdelta3 } from "../../helpers/tools.js";
 
 async function bytesOf(body: Readable): Promise<Buffer> {
@@ -127,7 +128,7 @@ describe.each(BACKENDS)("DeltaGlider upload, download and delete on $name", (bac
     const trickle = async function* (bytes: Buffer, failAfter?: number) {
       for (let at = 0; at < bytes.length; at += 16_384) {
         if (failAfter !== undefined && at >= failAfter) throw new Error("client went away");
-        await new Promise((resolve) => setTimeout(resolve, 1));
+        await settled(); // each chunk in its own event-loop turn, as from a socket
         yield bytes.subarray(at, at + 16_384);
       }
     };

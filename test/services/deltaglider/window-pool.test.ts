@@ -1,6 +1,6 @@
-import { setTimeout as sleep } from "node:timers/promises";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createWindowPool } from "../../../src/services/deltaglider/window-pool.js";
+import { settled } from "../../helpers/settle.js";
 
 const UNIT = 1024;
 
@@ -31,7 +31,7 @@ describe("window pool", () => {
       third = true;
       return slot;
     });
-    await sleep(5);
+    await settled();
     expect(third).toBe(false);
     const big = a.allocate(3 * UNIT);
     expect(big.length).toBe(3 * UNIT);
@@ -61,16 +61,30 @@ describe("window pool", () => {
     expect(pool.spareBuffers).toBe(1);
   });
 
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it("takes a stalled window off the pool: its budget comes back, its buffer is never reused", async () => {
+    // The stall timer runs on a fake clock: the test moves time past stallMs instead of waiting for it.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     const pool = createWindowPool(UNIT, UNIT);
     const slot = await pool.acquire();
     const bytes = slot.allocate(UNIT);
     const lent = slot.lend(20);
     const stuck = lent.chunk(bytes);
     lent.done();
-    const next = pool.acquire();
-    const granted = await Promise.race([next.then(() => "granted"), sleep(500).then(() => "waiting")]);
-    expect(granted).toBe("granted");
+    let granted = false;
+    const next = pool.acquire().then((s) => {
+      granted = true;
+      return s;
+    });
+    vi.advanceTimersByTime(19);
+    await settled();
+    expect(granted).toBe(false);
+    vi.advanceTimersByTime(1);
+    await settled();
+    expect(granted).toBe(true);
     expect(pool.abandoned).toBe(1);
     stuck.release();
     expect(pool.spareBuffers).toBe(0);

@@ -9,6 +9,7 @@ import { createFsStore } from "../../../src/services/storage/fs-store.js";
 import { compareKeys } from "../../../src/services/storage/keys.js";
 import type { ObjectStore } from "../../../src/services/storage/object-store.js";
 import { BACKENDS } from "../../helpers/backends.js";
+import { inFlightBody } from "../../helpers/fs-store-body.js";
 
 async function collect(body: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -367,20 +368,18 @@ describe("filesystem store specifics", () => {
     const gate = new Promise<void>((r) => {
       release = r;
     });
-    const body = Readable.from(
-      (async function* () {
-        yield Buffer.alloc(1024, 1);
-        await gate;
-        yield Buffer.alloc(1024, 2);
-      })(),
-    );
-    const writing = store.putObject({ bucket: "safe", key: "slow.bin", body });
-    await new Promise((r) => setTimeout(r, 50));
+    let inFlight!: () => void;
+    const written = new Promise<void>((r) => {
+      inFlight = r;
+    });
+    const bytes = Buffer.concat([Buffer.alloc(64 * 1024, 1), Buffer.alloc(64 * 1024, 2)]);
+    const writing = store.putObject({ bucket: "safe", key: "slow.bin", body: inFlightBody(bytes, inFlight, gate) });
+    await written;
     expect(await code(store.headObject("safe", "slow.bin"))).toBe("key_not_found");
     expect((await store.listObjects({ bucket: "safe", prefix: "slow" })).objects).toEqual([]);
     release();
     await writing;
-    expect((await store.headObject("safe", "slow.bin")).size).toBe(2048);
+    expect((await store.headObject("safe", "slow.bin")).size).toBe(bytes.length);
   });
 
   it("leaves nothing behind when a write is aborted", async () => {
@@ -396,6 +395,8 @@ describe("filesystem store specifics", () => {
       store.putObject({ bucket: "safe", key: "aborted", body, signal: controller.signal }),
     ).rejects.toThrow();
     expect(await code(store.headObject("safe", "aborted"))).toBe("key_not_found");
-    expect(await readdir(join(dataDir, ".glider-tmp"))).toEqual([]);
+    // Its own temp folder (the only one under .glider-tmp) is empty again.
+    const [own] = await readdir(join(dataDir, ".glider-tmp"));
+    expect(await readdir(join(dataDir, ".glider-tmp", own))).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createDeltaGlider } from "../../../src/services/deltaglider/index.js";
 import { createMetrics } from "../../../src/services/metrics.js";
 import { readAll } from "../../../src/services/storage/body.js";
@@ -87,12 +87,10 @@ describe("storage faults through a fault proxy (s3rver)", () => {
     }
   }
 
-  /** Waits (on the store's own state, not a clock) until a cancelled write is being undone. */
+  /** Waits for the store to start undoing a cancelled write (its own event, not a clock or a poll). */
   async function compensationStarted() {
-    await vi.waitFor(() => expect(app.services.storageGuard.compensations.pending()).toBeGreaterThan(0), {
-      timeout: 10_000,
-      interval: 20,
-    });
+    await app.services.storageGuard.compensations.started();
+    expect(app.services.storageGuard.compensations.pending()).toBeGreaterThan(0);
   }
 
   it("a connection cut while a reference loads is 503 storage_unavailable, not 500 internal", async () => {

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { bufferSource, openVcdiff } from "../../../src/services/vcdiff/index.js";
+import { settled } from "../../helpers/settle.js";
 import { fixturePath, sha256, vcdiffCase } from "../../helpers/vcdiff-fixtures.js";
 
 describe("decoder options used by servers", () => {
@@ -33,7 +34,7 @@ describe("decoder options used by servers", () => {
         maxTargetHistory: 0,
         allocateWindow: (length) => {
           lengths.push(length);
-          return wait ? new Promise((resolve) => setTimeout(() => resolve(shared), 1)) : shared;
+          return wait ? settled().then(() => shared) : shared;
         },
       });
       const parts: Buffer[] = [];
