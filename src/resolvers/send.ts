@@ -1,6 +1,6 @@
 import { audited } from "../services/send/request-audit.js";
-import type { CreateTokenInput } from "../services/tokens/types.js";
-import type { CreateTransferInput } from "../services/transfers/types.js";
+import type { CreateTokenInput } from "../services/send/tokens/types.js";
+import type { CreateTransferInput } from "../services/send/transfers/types.js";
 import type { GraphQLContext } from "./context.js";
 
 /** The caller's sender token: the bearer REST reads, checked by the same service call. */

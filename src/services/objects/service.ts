@@ -9,11 +9,11 @@ import type { UploadResult } from "../deltaglider/upload.js";
 import { GliderError, isGliderError } from "../errors.js";
 import type { LeasedChunk } from "../leased-chunks.js";
 import type { RateLimiter } from "../rate-limit.js";
+import { limitBytes } from "../send/transfers/streams.js";
 import { createSigner } from "../signing.js";
 import { createSingleFlightCache } from "../single-flight.js";
 import { compareKeys } from "../storage/keys.js";
 import type { ObjectStore, PutBody } from "../storage/object-store.js";
-import { limitBytes } from "../transfers/streams.js";
 import { checkLimit, normalisePrefix, type ObjectQuery, type SortField, type SortOrder } from "./query.js";
 
 /** One row of a folder listing, as both front doors show it. */
