@@ -1,4 +1,5 @@
 import { LRUCache } from "lru-cache";
+import { assertBucket } from "../bucket-ops/listing.js";
 import { mapWithConcurrency } from "../concurrency.js";
 import type { Catalogue, LogicalEntry } from "../deltaglider/catalogue.js";
 import type { DeltaGlider } from "../deltaglider/index.js";
@@ -86,6 +87,10 @@ export function createBucketsService(deps: BucketsDeps, options: BucketsOptions)
     return options.hiddenBuckets.includes(bucket);
   }
 
+  /**
+   * The one bucket-plus-savings view both front doors show (REST's bucket JSON, GraphQL's `Bucket` figures): the
+   * freshest figures known (a savings scan, else cached stats), whether a scan is pending. No storage call.
+   */
   async function view(name: string): Promise<BucketFigures> {
     const status = await savings.status(name);
     const pending = status.pending || [...computing.keys()].some((id) => id.startsWith(`${name}\0`));
@@ -138,10 +143,8 @@ export function createBucketsService(deps: BucketsDeps, options: BucketsOptions)
     return Promise.all((await objects.buckets(signal)).map((b) => view(b.name)));
   }
 
-  async function assertExists(bucket: string, signal?: AbortSignal) {
-    if (hidden(bucket) || !(await store.bucketExists(bucket, signal))) {
-      throw new GliderError("bucket_not_found", `bucket "${bucket}" does not exist`, { bucket });
-    }
+  function assertExists(bucket: string, signal?: AbortSignal) {
+    return assertBucket(store, bucket, options.hiddenBuckets, signal);
   }
 
   async function listingFigures(bucket: string, mode: "quick" | "sampled", signal?: AbortSignal) {
@@ -314,7 +317,7 @@ export function createBucketsService(deps: BucketsDeps, options: BucketsOptions)
     objects.invalidate(bucket);
   }
 
-  return { list, stats, refresh, create, remove, markStale };
+  return { list, view, stats, refresh, create, remove, markStale };
 }
 
 export type BucketsService = ReturnType<typeof createBucketsService>;

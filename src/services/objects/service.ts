@@ -1,6 +1,7 @@
 import { setMaxListeners } from "node:events";
 import { Readable } from "node:stream";
 import { LRUCache } from "lru-cache";
+import { assertVisible as assertVisibleBucket, withoutHidden } from "../bucket-ops/listing.js";
 import { mapWithConcurrency } from "../concurrency.js";
 import type { LogicalEntry, LogicalListing, LogicalObject } from "../deltaglider/catalogue.js";
 import type { DeltaGlider } from "../deltaglider/index.js";
@@ -203,9 +204,7 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
   }
 
   function assertVisible(bucket: string) {
-    if (options.hiddenBuckets.includes(bucket)) {
-      throw new GliderError("bucket_not_found", `bucket "${bucket}" does not exist`, { bucket });
-    }
+    assertVisibleBucket(bucket, options.hiddenBuckets);
   }
 
   async function folder(bucket: string, prefix: string, signal: AbortSignal): Promise<LogicalListing> {
@@ -562,7 +561,7 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
   }
 
   async function buckets(signal?: AbortSignal) {
-    return (await store.listBuckets(signal)).filter((b) => !options.hiddenBuckets.includes(b.name));
+    return withoutHidden(await store.listBuckets(signal), options.hiddenBuckets);
   }
 
   return {
