@@ -1,6 +1,5 @@
-import { audited } from "../services/send/request-audit.js";
-import type { CreateTokenInput } from "../services/send/tokens/types.js";
-import type { CreateTransferInput } from "../services/send/transfers/types.js";
+import type { CreateTokenInput, CreateTransferInput } from "../services/send/index.js";
+import { audited } from "../services/send/index.js";
 import type { GraphQLContext } from "./context.js";
 
 /** The caller's sender token: the bearer REST reads, checked by the same service call. */

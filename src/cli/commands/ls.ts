@@ -1,4 +1,4 @@
-import { assertVisible, folderPrefix, listLogical, visibleBuckets } from "../../services/bucket-ops/listing.js";
+import { assertVisible, folderPrefix, listLogical, visibleBuckets } from "../../services/bucket-ops/index.js";
 import { usageError } from "../errors.js";
 import type { Verb } from "../runtime.js";
 import { parseS3Url } from "../s3-url.js";

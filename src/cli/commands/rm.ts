@@ -1,5 +1,4 @@
-import { assertVisible } from "../../services/bucket-ops/listing.js";
-import { isFolderKey, removeObjects } from "../../services/bucket-ops/remove.js";
+import { assertVisible, isFolderKey, removeObjects } from "../../services/bucket-ops/index.js";
 import { usageError } from "../errors.js";
 import { createReport, type Verb } from "../runtime.js";
 import { parseS3Url, s3Url } from "../s3-url.js";

@@ -4,8 +4,8 @@ import { clientSignal } from "../../http/client-signal.js";
 import { requireMediaType } from "../../http/content-type.js";
 import { readCredentials } from "../../services/credentials.js";
 import type { Services } from "../../services/index.js";
-import { recordOutcome } from "../../services/send/request-audit.js";
-import type { SenderPrincipal } from "../../services/send/tokens/types.js";
+import type { SenderPrincipal } from "../../services/send/index.js";
+import { recordOutcome } from "../../services/send/index.js";
 import { actionJson, eventJson, schemas, transferJson, uploadJson } from "./json.js";
 
 interface IdParams {

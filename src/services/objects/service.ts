@@ -583,3 +583,6 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
 }
 
 export type ObjectsService = ReturnType<typeof createObjectsService>;
+
+// Query parsing shared by REST and GraphQL: part of the objects service's interface.
+export { parseCompressed, parseSort } from "./query.js";

@@ -55,3 +55,23 @@ export function createSendServices(
   });
   return { audit, tokens, transfers };
 }
+
+// Send's interface for the front doors: model types, the id format and the request-audit helpers. Files under
+// audit/, tokens/ and transfers/ are internal (`npm run lint` enforces it).
+export type { ActionRecord, Actor, AuditRecord, EventRecord, RequestRecord } from "./audit/types.js";
+export { audited, outcomeStatus, type RequestOutcome, recordOutcome } from "./request-audit.js";
+export type { CreatedToken, CreateTokenInput, SenderPrincipal, TokenState, TokenView } from "./tokens/types.js";
+export { TRANSFER_ID_PATTERN } from "./transfers/ids.js";
+export type {
+  ByteDownload,
+  CreatedTransfer,
+  CreateTransferInput,
+  PayloadMode,
+  PresignedDownload,
+  SendStats,
+  SweepReport,
+  TransferStatus,
+  TransferView,
+  UploadTarget,
+} from "./transfers/types.js";
+export type { AuditService, TokensService, TransfersService };
