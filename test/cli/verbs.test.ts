@@ -52,11 +52,22 @@ const backends: Backend[] = [
     async setup() {
       const dir = await mkdtemp(join(tmpdir(), "glider-cli-fs-"));
       // Every CLI process empties the store's temp folder when it opens the store, so the test writes through a
-      // store opened afresh for each call (as a separate process would be).
+      // store opened afresh (as a separate process would be). Calls started together (a Promise.all of puts) share
+      // one: a store opened per call would empty the folder under its siblings' writes in flight.
       const fresh = () => createFsStore(dir);
+      let opened: ObjectStore | undefined;
+      const current = () => {
+        if (!opened) {
+          opened = fresh();
+          setImmediate(() => {
+            opened = undefined;
+          });
+        }
+        return opened;
+      };
       const store = new Proxy(fresh(), {
         get(_target, property) {
-          const s = fresh() as unknown as Record<PropertyKey, unknown>;
+          const s = current() as unknown as Record<PropertyKey, unknown>;
           const value = s[property];
           return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(s) : value;
         },
@@ -64,8 +75,8 @@ const backends: Backend[] = [
       return {
         env: fsEnv(dir),
         store,
+        // No store.close(): through the proxy it would open a store (emptying its temp folder) under this rm.
         async stop() {
-          await store.close();
           await rm(dir, { recursive: true, force: true });
         },
       };

@@ -74,6 +74,25 @@ describe("browsing rules live in the services: a hidden bucket reads as a missin
     });
   }
 
+  it("REST and GraphQL show one bucket view: figures computed through REST stats appear in GraphQL as they are", async () => {
+    const stats = await getJson(base, "/api/buckets/fixture/stats?mode=quick");
+    expect(stats.status).toBe(200);
+    const rest = (await getJson(base, "/api/buckets")).body.buckets[0];
+    const answer = await gql<{ bucket: Record<string, unknown> }, Record<string, never>>(
+      base,
+      `{ bucket(name: "fixture") { objectCount originalBytes storedBytes savingsPct pending computedAt } }`,
+    );
+    expect(rest.stats_loaded).toBe(true);
+    expect(answer.data?.bucket).toEqual({
+      objectCount: rest.object_count,
+      originalBytes: rest.original_bytes,
+      storedBytes: rest.stored_bytes,
+      savingsPct: rest.savings_pct,
+      pending: rest.pending,
+      computedAt: rest.computed_at,
+    });
+  });
+
   it("the savings service itself refuses a hidden bucket on start, follow and watch", async () => {
     const { savings } = app.services;
     expect(await codeOf(() => savings.start(HIDDEN))).toBe("bucket_not_found");
