@@ -74,7 +74,27 @@ export function parseStatsMode(value: unknown, fallback: StatsMode = "sampled"):
 }
 
 /** Bucket administration and figures for the Commander UI, per connection. */
-export function createBucketsService(deps: BucketsDeps, options: BucketsOptions) {
+export interface BucketsService {
+  /** Every visible bucket with the figures known so far: no storage call beyond ListBuckets. */
+  list(signal?: AbortSignal): Promise<BucketFigures[]>;
+  /**
+   * The one bucket-plus-savings view both front doors show: the freshest figures known (a savings scan, else cached
+   * stats; `loaded: false` and zeros when none) and whether a scan is pending. No storage call.
+   */
+  view(bucket: string): Promise<BucketFigures>;
+  /** Figures at least as exact as `mode`, computed when the cached ones are not; `bucket_not_found` if hidden/missing. */
+  stats(bucket: string, mode: StatsMode, signal?: AbortSignal): Promise<BucketFigures>;
+  /** Recomputes every visible bucket in `mode`; a failing bucket keeps its previous figures. */
+  refresh(mode: StatsMode, signal?: AbortSignal): Promise<BucketFigures[]>;
+  /** `bucket_exists` for an existing (or hidden) name, `invalid_bucket_name` for a bad one. */
+  create(bucket: string, signal?: AbortSignal): Promise<void>;
+  /** Deletes an empty bucket (`bucket_not_empty` otherwise; DeltaGlider leftovers go with it). */
+  remove(bucket: string, signal?: AbortSignal): Promise<void>;
+  /** Keeps the bucket's figures but marks them no longer exact (it changed). */
+  markStale(bucket: string): void;
+}
+
+export function createBucketsService(deps: BucketsDeps, options: BucketsOptions): BucketsService {
   const { store, objects, savings, catalogue } = deps;
   const now = options.now ?? Date.now;
   const headConcurrency = options.headConcurrency ?? 16;
@@ -319,5 +339,3 @@ export function createBucketsService(deps: BucketsDeps, options: BucketsOptions)
 
   return { list, view, stats, refresh, create, remove, markStale };
 }
-
-export type BucketsService = ReturnType<typeof createBucketsService>;
