@@ -36,6 +36,18 @@ module.exports = {
       to: { path: "^src/(schema|resolvers)" },
     },
     {
+      name: "front-doors-use-service-interfaces",
+      comment:
+        "REST, GraphQL and the CLI reach a service through its interface module (index.ts, service.ts or types.ts " +
+        "of services/<name>/), never its internals, so a service can be reorganised without touching a front door",
+      severity: "error",
+      from: { path: "^src/(rest|resolvers|schema|cli)(/|\\.ts$)" },
+      to: {
+        path: "^src/services/[^/]+/",
+        pathNot: "^src/services/[^/]+/(index|service|types)\\.ts$",
+      },
+    },
+    {
       name: "no-circular",
       severity: "error",
       from: {},

@@ -20,12 +20,12 @@ import { execFile } from "node:child_process";
 import { cpus } from "node:os";
 import { promisify } from "node:util";
 import { pino } from "pino";
-import { createSystemStore } from "../src/services/audit/system-store.js";
 import { createCatalogue } from "../src/services/deltaglider/catalogue.js";
 import { createMetrics } from "../src/services/metrics.js";
 import { type BucketFigures, scanBucket } from "../src/services/savings/compute.js";
 import { createIndexStore, indexKey } from "../src/services/savings/index-store.js";
 import { createSavingsService, type SavingsProgress } from "../src/services/savings/jobs.js";
+import { createSystemStore } from "../src/services/send/system-store.js";
 import type { ObjectStore } from "../src/services/storage/object-store.js";
 import { createS3StoreFor, type S3rverHandle, startS3rver } from "../test/helpers/s3rver.js";
 import {

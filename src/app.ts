@@ -10,8 +10,8 @@ import { BINDS_REQ_ID, createLogger } from "./logger.js";
 import { graphqlPlugin } from "./resolvers/graphql-plugin.js";
 import { envelope, handleError } from "./rest/errors.js";
 import { restPlugin } from "./rest/index.js";
-import { ADMIN_KEY_COOKIE } from "./rest/send/admin.js";
 import { schema } from "./schema/index.js";
+import { ADMIN_KEY_COOKIE } from "./services/credentials.js";
 import { createServices, type ServiceOverrides, type Services } from "./services/index.js";
 
 export interface BuildOptions {

@@ -5,7 +5,7 @@ import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { GliderError } from "../services/errors.js";
-import { compareKeys } from "../services/storage/keys.js";
+import { compareKeys } from "../services/storage/index.js";
 import { counting, type Progress } from "./progress.js";
 
 /**

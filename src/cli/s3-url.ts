@@ -1,5 +1,5 @@
 import { GliderError } from "../services/errors.js";
-import { assertValidBucketName } from "../services/storage/keys.js";
+import { assertValidBucketName } from "../services/storage/index.js";
 import { usageError } from "./errors.js";
 
 /** A bucket and a key (or key prefix) named by an `s3://BUCKET[/KEY]` URL. */
@@ -44,4 +44,4 @@ export function parseBucketArg(arg: string): string {
   return parseS3Url(`s3://${arg}`).bucket;
 }
 
-export { folderPrefix } from "../services/bucket-ops/listing.js";
+export { folderPrefix } from "../services/bucket-ops/index.js";

@@ -1,7 +1,10 @@
+import type { BucketFigures } from "../services/buckets/service.js";
 import type { GraphQLContext } from "./context.js";
 
 export interface BucketShape {
   name: string;
+  /** The bucket's view, read once per resolved bucket for its several figure fields. */
+  view?: Promise<BucketFigures>;
 }
 
 export async function listBuckets(ctx: GraphQLContext): Promise<BucketShape[]> {
@@ -12,13 +15,18 @@ export async function findBucket(name: string, ctx: GraphQLContext): Promise<Buc
   return (await ctx.loaders.bucket.load(name)) ? { name } : null;
 }
 
-/** Figures from the savings cache (null until computed) and whether a job runs. */
-export function bucketSavings(bucket: BucketShape, ctx: GraphQLContext) {
-  return ctx.services.savings.status(bucket.name);
+/**
+ * The buckets service's one bucket-plus-savings view (REST's bucket JSON shows the same): `figures` is null until
+ * something was computed, `pending` whether a scan runs.
+ */
+export async function bucketSavings(bucket: BucketShape, ctx: GraphQLContext) {
+  bucket.view ??= ctx.services.buckets.view(bucket.name);
+  const view = await bucket.view;
+  return { pending: view.pending, figures: view.loaded ? view : undefined };
 }
 
-export async function startSavings(bucket: string, ctx: GraphQLContext) {
-  ctx.services.objects.assertVisible(bucket);
+/** The savings service checks the bucket (hidden or missing: bucket_not_found). */
+export function startSavings(bucket: string, ctx: GraphQLContext) {
   return ctx.services.savings.start(bucket);
 }
 

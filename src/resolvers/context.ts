@@ -1,4 +1,5 @@
-import { timingSafeEqual } from "node:crypto";
+import { type Credentials, type HeaderBag, readCredentials } from "../services/credentials.js";
+import { GliderError, isGliderError } from "../services/errors.js";
 import type { Services } from "../services/index.js";
 import { createLoaders, type Loaders } from "./loaders.js";
 
@@ -12,64 +13,47 @@ export interface GraphQLContext {
   loaders: Loaders;
   /** The caller presented the admin API key (header `x-admin-key` or cookie `glider_admin_key`). */
   isAdmin: boolean;
-  /** Bearer token from `Authorization`, for sender-token operations. */
-  bearer?: string;
-  userAgent?: string;
+  /** Why the admin scope is refused, from `tokens.verifyAdminKey` (REST's check): `unauthorized` or `forbidden`. */
+  adminDenial?: GliderError;
+  /** What the request presented (services/credentials.ts, the reader REST uses too). */
+  credentials: Credentials;
 }
 
-export interface RequestCredentials {
-  adminKey?: string;
-  bearer?: string;
-  userAgent?: string;
-}
-
-function sameSecret(given: string | undefined, expected: string | undefined): boolean {
-  if (!given || !expected) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
+/** The admin check of both front doors (`tokens.verifyAdminKey`), as a value: undefined when the key is good. */
+function adminDenial(services: Services, adminKey: string | undefined): GliderError | undefined {
+  try {
+    services.tokens.verifyAdminKey(adminKey);
+    return undefined;
+  } catch (error) {
+    if (isGliderError(error)) return error;
+    throw error;
+  }
 }
 
 export function createContext(
   services: Services,
   signal: AbortSignal,
   ip: string,
-  credentials: RequestCredentials = {},
+  credentials: Credentials = {},
 ): GraphQLContext {
+  const denial = adminDenial(services, credentials.adminKey);
   return {
     services,
     signal,
     ip,
     loaders: createLoaders(services, signal),
-    isAdmin: sameSecret(credentials.adminKey, services.config.send.adminApiKey),
-    bearer: credentials.bearer,
-    userAgent: credentials.userAgent,
+    isAdmin: denial === undefined,
+    adminDenial: denial,
+    credentials,
   };
 }
 
-/** A cookie value that is not valid percent-encoding presents no key (REST answers 401 the same way). */
-function decodeCookie(value: string): string | undefined {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return undefined;
-  }
+/** Reads the credentials from HTTP-style headers (also the WebSocket upgrade request). */
+export function credentialsFrom(headers: HeaderBag): Credentials {
+  return readCredentials({ headers });
 }
 
-/** Reads the admin key and bearer token from HTTP-style headers (also the WebSocket upgrade request). */
-export function credentialsFrom(headers: Record<string, string | string[] | undefined>): RequestCredentials {
-  const header = (name: string) => {
-    const value = headers[name];
-    return Array.isArray(value) ? value[0] : value;
-  };
-  const cookie = header("cookie")
-    ?.split(";")
-    .map((c) => c.trim().split("="))
-    .find(([name]) => name === "glider_admin_key")?.[1];
-  const authorization = header("authorization");
-  return {
-    adminKey: header("x-admin-key") ?? (cookie ? decodeCookie(cookie) : undefined),
-    bearer: authorization?.startsWith("Bearer ") ? authorization.slice(7) : undefined,
-    userAgent: header("user-agent"),
-  };
+/** The refusal of an admin-scoped field: the admin check's own error, so GraphQL and REST give the same code. */
+export function adminRefusal(ctx: GraphQLContext): GliderError {
+  return ctx.adminDenial ?? new GliderError("unauthorized", "this field needs the admin API key");
 }

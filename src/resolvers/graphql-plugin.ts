@@ -12,7 +12,6 @@ import { createYoga, type Plugin } from "graphql-yoga";
 import type { WebSocket } from "ws";
 import { clientSignal } from "../http/client-signal.js";
 import { requireMediaType } from "../http/content-type.js";
-import { readCookie, SESSION_COOKIE } from "../http/cookies.js";
 import { bindLogContext } from "../log-context.js";
 import { isGliderError } from "../services/errors.js";
 import type { Services } from "../services/index.js";
@@ -140,13 +139,15 @@ export async function graphqlPlugin(
     ],
     // Over WebSocket there is no HTTP reply: onSubscribe below passes the socket's signal through `wsSignal`.
     // The request's session selects its storage connection, exactly as for REST (rest/session.ts).
-    context: async ({ req, reply, wsSignal }: Partial<ServerContext> & { wsSignal?: AbortSignal }) =>
-      createContext(
-        await services.forSession(readCookie(req?.headers.cookie, SESSION_COOKIE)),
+    context: async ({ req, reply, wsSignal }: Partial<ServerContext> & { wsSignal?: AbortSignal }) => {
+      const credentials = credentialsFrom(req?.headers ?? {});
+      return createContext(
+        await services.forSession(credentials.sessionId),
         wsSignal ?? (reply ? clientSignal(reply) : new AbortController().signal),
         req?.ip ?? "unknown",
-        credentialsFrom(req?.headers ?? {}),
-      ),
+        credentials,
+      );
+    },
   });
 
   const wsHandler = makeHandler({

@@ -1,6 +1,6 @@
 import { GliderError } from "../services/errors.js";
-import { parseSort } from "../services/objects/query.js";
 import type { ObjectDetails, ObjectRow } from "../services/objects/service.js";
+import { parseSort } from "../services/objects/service.js";
 import type { GraphQLContext } from "./context.js";
 
 /** A listed object (rows carry their bucket: GraphQL needs it for ids and follow-up loads). */

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { clientSignal } from "../http/client-signal.js";
-import { readCookie, SESSION_COOKIE, sessionCookie } from "../http/cookies.js";
+import { sessionCookie } from "../http/cookies.js";
+import { readCredentials } from "../services/credentials.js";
 import { GliderError } from "../services/errors.js";
 import type { Services } from "../services/index.js";
 
@@ -53,7 +54,7 @@ export async function authRoutes(app: FastifyInstance, { services }: { services:
       clientSignal(reply),
     );
     // A new sign-in replaces the previous session of this browser.
-    const previous = readCookie(request.headers.cookie, SESSION_COOKIE);
+    const previous = readCredentials(request).sessionId;
     if (previous) await services.connections.logout(previous);
     reply.header("set-cookie", sessionCookie(session.sessionId, session.expiresInSeconds, secure(request)));
     request.log.info({ connection: session.connection.id }, "session created");
@@ -66,14 +67,14 @@ export async function authRoutes(app: FastifyInstance, { services }: { services:
   });
 
   app.delete("/auth/session", async (request, reply) => {
-    const id = readCookie(request.headers.cookie, SESSION_COOKIE);
+    const id = readCredentials(request).sessionId;
     if (id) await services.connections.logout(id);
     reply.header("set-cookie", sessionCookie("", 0, secure(request)));
     return { message: "Session destroyed", valid: false };
   });
 
   app.get("/auth/session/status", async (request, reply) => {
-    const id = readCookie(request.headers.cookie, SESSION_COOKIE);
+    const id = readCredentials(request).sessionId;
     const session = id ? await services.connections.session(id) : undefined;
     if (!session) {
       const error = new GliderError(

@@ -1,48 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import { type ErrorCode, type GliderError, isGliderError } from "../services/errors.js";
-
-/** The one table from error code to HTTP status. */
-export const STATUS_BY_CODE: Record<ErrorCode, number> = {
-  bucket_not_found: 404,
-  key_not_found: 404,
-  invalid_key: 400,
-  invalid_bucket_name: 400,
-  invalid_prefix: 400,
-  invalid_request: 400,
-  invalid_cursor: 400,
-  precondition_failed: 412,
-  integrity_failed: 400,
-  unsupported: 422,
-  sdk_error: 502,
-  storage_unavailable: 503,
-  unavailable: 503,
-  throttled: 429,
-  timeout: 504,
-  unauthorized: 401,
-  forbidden: 403,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  conflict: 409,
-  download_token_invalid: 403,
-  download_token_expired: 401,
-  internal: 500,
-  token_not_found: 404,
-  token_revoked: 401,
-  token_expired: 401,
-  token_exhausted: 403,
-  token_quota_exceeded: 403,
-  transfer_not_found: 404,
-  transfer_expired: 410,
-  transfer_exhausted: 410,
-  transfer_deleted: 410,
-  invalid_state: 409,
-  size_mismatch: 422,
-  invalid_credentials: 403,
-  session_required: 401,
-  endpoint_unreachable: 502,
-  bucket_not_empty: 409,
-  bucket_exists: 409,
-};
+import { type GliderError, isGliderError, STATUS_BY_CODE } from "../services/errors.js";
 
 export interface ErrorEnvelope {
   error: { code: string; message: string; details: Record<string, unknown> };

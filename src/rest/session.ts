@@ -1,5 +1,5 @@
 import type { FastifyRequest } from "fastify";
-import { readCookie, SESSION_COOKIE } from "../http/cookies.js";
+import { readCredentials } from "../services/credentials.js";
 import type { Services } from "../services/index.js";
 
 declare module "fastify" {
@@ -16,7 +16,7 @@ declare module "fastify" {
 export function resolveConnection(services: Services, skip?: (request: FastifyRequest) => boolean) {
   return async (request: FastifyRequest) => {
     if (skip?.(request)) return;
-    request.connectionServices = await services.forSession(readCookie(request.headers.cookie, SESSION_COOKIE));
+    request.connectionServices = await services.forSession(readCredentials(request).sessionId);
   };
 }
 

@@ -3,7 +3,7 @@ import RelayPlugin, { decodeGlobalID } from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import { GraphQLScalarType } from "graphql";
 import { DateTimeResolver, SafeIntResolver } from "graphql-scalars";
-import type { GraphQLContext } from "../resolvers/context.js";
+import { adminRefusal, type GraphQLContext } from "../resolvers/context.js";
 import { GliderError } from "../services/errors.js";
 
 /** The one schema builder: plugins, scalars, auth scopes and root types; domain types live in their own files. */
@@ -21,7 +21,8 @@ export const builder = new SchemaBuilder<{
   defaultFieldNullability: false,
   scopeAuth: {
     authScopes: (ctx) => ({ admin: ctx.isAdmin }),
-    unauthorizedError: () => new GliderError("unauthorized", "this field needs the admin API key"),
+    // The admin check's own error (REST's): `forbidden` when no admin key is configured, else `unauthorized`.
+    unauthorizedError: (_parent, ctx) => adminRefusal(ctx),
   },
   relay: {
     clientMutationId: "omit",

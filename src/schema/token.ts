@@ -1,6 +1,6 @@
 import { resolveArrayConnection } from "@pothos/plugin-relay";
 import { createToken, findToken, listTokens, revokeToken } from "../resolvers/send.js";
-import type { TokenView } from "../services/tokens/types.js";
+import type { TokenView } from "../services/send/index.js";
 import { builder } from "./builder.js";
 
 const TokenState = builder.enumType("TokenState", {

@@ -7,7 +7,7 @@ import {
   sendStats,
   transferStatus,
 } from "../resolvers/send.js";
-import type { SendStats, TransferView, UploadTarget } from "../services/transfers/types.js";
+import type { SendStats, TransferView, UploadTarget } from "../services/send/index.js";
 import { builder } from "./builder.js";
 
 const TransferStatus = builder.enumType("TransferStatus", {

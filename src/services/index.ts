@@ -1,7 +1,5 @@
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
-import type { AuditService } from "./audit/service.js";
-import { createSystemStore } from "./audit/system-store.js";
 import type { BucketsService } from "./buckets/service.js";
 import { type Connection, createConnection } from "./connections/connection.js";
 import { type ConnectionRegistry, createConnectionRegistry, type RegistryDeps } from "./connections/registry.js";
@@ -12,6 +10,11 @@ import { createMetrics, type Metrics } from "./metrics.js";
 import type { ObjectsService } from "./objects/service.js";
 import { createIndexStore } from "./savings/index-store.js";
 import type { SavingsFacade } from "./savings/shared.js";
+import type { AuditService } from "./send/audit/service.js";
+import { createSendServices } from "./send/index.js";
+import { createSystemStore } from "./send/system-store.js";
+import type { TokensService } from "./send/tokens/service.js";
+import type { TransfersService } from "./send/transfers/service.js";
 import { createRedisSessionStore } from "./sessions/redis-store.js";
 import { createSharedState, type SharedState } from "./shared/index.js";
 import { randomSecret } from "./signing.js";
@@ -20,9 +23,6 @@ import { type GuardedStore, guardStore } from "./storage/guarded-store.js";
 import { createStore } from "./storage/index.js";
 import { instrumentStore } from "./storage/instrumented-store.js";
 import type { ObjectStore } from "./storage/object-store.js";
-import type { TokensService } from "./tokens/service.js";
-import { createSendServices } from "./transfers/send.js";
-import type { TransfersService } from "./transfers/service.js";
 
 export interface Services {
   config: Config;

@@ -56,8 +56,8 @@ const backends: Backend[] = [
       return {
         env: fsEnv(dir),
         store,
+        // No store.close(): through the proxy it would open a store (emptying its temp folder) under this rm.
         async stop() {
-          await store.close();
           await rm(dir, { recursive: true, force: true });
         },
       };

@@ -1,9 +1,14 @@
 import { basename, join, resolve } from "node:path";
-import { selects } from "../../services/bucket-ops/filters.js";
-import { assertBucket, folderPrefix, listLogical } from "../../services/bucket-ops/listing.js";
-import { copyLogical, planMigration } from "../../services/bucket-ops/migrate.js";
+import {
+  assertBucket,
+  copyLogical,
+  folderPrefix,
+  listLogical,
+  planMigration,
+  selects,
+} from "../../services/bucket-ops/index.js";
 import type { DeltaGlider } from "../../services/deltaglider/index.js";
-import { deltaSpaceOf, isDeltaCandidate } from "../../services/deltaglider/keys.js";
+import { deltaSpaceOf, isDeltaCandidate } from "../../services/deltaglider/index.js";
 import { usageError } from "../errors.js";
 import { ensureFolder, isDirectory, localPathFor, namesFolder, scanFiles } from "../local-files.js";
 import { createSpaceGates, forEachConcurrent } from "../pool.js";

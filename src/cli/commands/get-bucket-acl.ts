@@ -1,4 +1,4 @@
-import { createBucketAcl } from "../../services/storage/bucket-acl.js";
+import { createBucketAcl } from "../../services/storage/index.js";
 import type { Verb } from "../runtime.js";
 import { parseBucketArg } from "../s3-url.js";
 

@@ -1,5 +1,4 @@
-import { folderPrefix, listLogical, visibleBuckets } from "../../services/bucket-ops/listing.js";
-import { GliderError } from "../../services/errors.js";
+import { assertVisible, folderPrefix, listLogical, visibleBuckets } from "../../services/bucket-ops/index.js";
 import { usageError } from "../errors.js";
 import type { Verb } from "../runtime.js";
 import { parseS3Url } from "../s3-url.js";
@@ -36,9 +35,7 @@ export const run: Verb = async (ctx, args) => {
     return 0;
   }
   const { bucket, key } = parseS3Url(args[0]);
-  if (hiddenBuckets.includes(bucket)) {
-    throw new GliderError("bucket_not_found", `bucket "${bucket}" does not exist`, { bucket });
-  }
+  assertVisible(bucket, hiddenBuckets);
   const prefix = folderPrefix(key);
   const catalogue = await ctx.services.catalogue();
   const listing = await listLogical(catalogue, bucket, prefix, {

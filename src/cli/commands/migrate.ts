@@ -1,6 +1,6 @@
 import { createInterface } from "node:readline";
-import { copyLogical, planMigration } from "../../services/bucket-ops/migrate.js";
-import { deltaSpaceOf, isDeltaCandidate } from "../../services/deltaglider/keys.js";
+import { copyLogical, planMigration } from "../../services/bucket-ops/index.js";
+import { deltaSpaceOf, isDeltaCandidate } from "../../services/deltaglider/index.js";
 import { usageError } from "../errors.js";
 import { createSpaceGates, forEachConcurrent } from "../pool.js";
 import { formatBytes, printError } from "../progress.js";

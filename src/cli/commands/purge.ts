@@ -1,4 +1,4 @@
-import { purgeTemporary } from "../../services/bucket-ops/purge.js";
+import { purgeTemporary } from "../../services/bucket-ops/index.js";
 import type { Verb } from "../runtime.js";
 import { parseBucketArg } from "../s3-url.js";
 

@@ -1,4 +1,4 @@
-import { type BucketAcl, type CannedAcl, createBucketAcl } from "../../services/storage/bucket-acl.js";
+import { type BucketAcl, type CannedAcl, createBucketAcl } from "../../services/storage/index.js";
 import { usageError } from "../errors.js";
 import type { Verb } from "../runtime.js";
 import { parseBucketArg } from "../s3-url.js";

@@ -1,5 +1,4 @@
-import { removeObjects } from "../../services/bucket-ops/remove.js";
-import { GliderError } from "../../services/errors.js";
+import { assertVisible, isFolderKey, removeObjects } from "../../services/bucket-ops/index.js";
 import { usageError } from "../errors.js";
 import { createReport, type Verb } from "../runtime.js";
 import { parseS3Url, s3Url } from "../s3-url.js";
@@ -13,14 +12,18 @@ export const run: Verb = async (ctx, args) => {
   const { bucket, key } = parseS3Url(args[0]);
   const recursive = ctx.options.recursive === true;
   const dryRun = ctx.options.dryrun === true;
-  if (ctx.services.hiddenBuckets.includes(bucket)) {
-    throw new GliderError("bucket_not_found", `bucket "${bucket}" does not exist`, { bucket });
-  }
-  if (!recursive && (key === "" || key.endsWith("/"))) {
+  assertVisible(bucket, ctx.services.hiddenBuckets);
+  // The service's rule (a folder needs -r); the CLI reports it as a usage error (exit status 2).
+  if (!recursive && isFolderKey(key)) {
     throw usageError(`${s3Url(bucket, key)} is a folder: use rm -r (--recursive)`);
   }
   const dg = await ctx.services.deltaglider();
-  const result = await removeObjects(ctx.services.store, dg, bucket, key, { recursive, dryRun, signal: ctx.signal });
+  const result = await removeObjects(ctx.services.store, dg, bucket, key, {
+    recursive,
+    dryRun,
+    hiddenBuckets: ctx.services.hiddenBuckets,
+    signal: ctx.signal,
+  });
   const report = createReport(ctx, "rm", dryRun);
   for (const logical of result.removed) {
     const url = s3Url(bucket, logical);

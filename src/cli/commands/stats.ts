@@ -2,9 +2,8 @@ import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import type { BucketStats, StatsCache, StatsMode } from "../../services/bucket-ops/stats.js";
-import { bucketStats } from "../../services/bucket-ops/stats.js";
-import { GliderError } from "../../services/errors.js";
+import type { BucketStats, StatsCache, StatsMode } from "../../services/bucket-ops/index.js";
+import { assertBucket, bucketStats } from "../../services/bucket-ops/index.js";
 import { usageError } from "../errors.js";
 import type { CommandContext, Verb } from "../runtime.js";
 import { parseBucketArg } from "../s3-url.js";
@@ -63,9 +62,7 @@ export const run: Verb = async (ctx, args) => {
   if (sampled && detailed) throw usageError("--sampled and --detailed cannot be used together");
   if (refresh && !useCache) throw usageError("--refresh and --no-cache cannot be used together");
   const mode: StatsMode = detailed ? "detailed" : sampled ? "sampled" : "quick";
-  if (ctx.services.hiddenBuckets.includes(bucket) || !(await ctx.services.store.bucketExists(bucket, ctx.signal))) {
-    throw new GliderError("bucket_not_found", `bucket "${bucket}" does not exist`, { bucket });
-  }
+  await assertBucket(ctx.services.store, bucket, ctx.services.hiddenBuckets, ctx.signal);
   const catalogue = await ctx.services.catalogue();
   const cache = useCache ? fileCache(ctx) : undefined;
   const progress = ctx.progress(`scanning ${bucket}`);

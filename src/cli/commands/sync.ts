@@ -1,9 +1,7 @@
 import { rm as removeFile, rmdir } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { selects } from "../../services/bucket-ops/filters.js";
-import { assertBucket, folderPrefix, withOriginalSizes } from "../../services/bucket-ops/listing.js";
-import { planSync } from "../../services/bucket-ops/sync-plan.js";
-import type { Catalogue } from "../../services/deltaglider/catalogue.js";
+import { assertBucket, folderPrefix, planSync, selects, withOriginalSizes } from "../../services/bucket-ops/index.js";
+import type { Catalogue } from "../../services/deltaglider/index.js";
 import { usageError } from "../errors.js";
 import { ensureFolder, isDirectory, localPathFor, scanFiles } from "../local-files.js";
 import { forEachConcurrent } from "../pool.js";

@@ -1,4 +1,4 @@
-import { verifyObject } from "../../services/bucket-ops/verify.js";
+import { verifyObject } from "../../services/bucket-ops/index.js";
 import { usageError } from "../errors.js";
 import type { Verb } from "../runtime.js";
 import { parseS3Url } from "../s3-url.js";

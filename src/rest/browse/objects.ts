@@ -2,8 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { clientSignal } from "../../http/client-signal.js";
 import { GliderError } from "../../services/errors.js";
 import type { Services } from "../../services/index.js";
-import { parseCompressed, parseSort } from "../../services/objects/query.js";
-import { BULK_DELETE_MAX } from "../../services/objects/service.js";
+import { BULK_DELETE_MAX, parseCompressed, parseSort } from "../../services/objects/service.js";
 import { resolveConnection, servicesOf } from "../session.js";
 import { objectJson } from "./shapes.js";
 

@@ -1,26 +1,7 @@
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
+import { ADMIN_KEY_COOKIE, readCredentials } from "../../services/credentials.js";
 import type { Services } from "../../services/index.js";
 import { auditJson, schemas, statsJson, tokenJson } from "./json.js";
-
-export const ADMIN_KEY_HEADER = "x-admin-key";
-export const ADMIN_KEY_COOKIE = "glider_admin_key";
-
-/** The admin key from the `x-admin-key` header, else from the `glider_admin_key` cookie. */
-function adminKeyOf(request: FastifyRequest): string | undefined {
-  const header = request.headers[ADMIN_KEY_HEADER];
-  if (typeof header === "string" && header.length > 0) return header;
-  for (const part of (request.headers.cookie ?? "").split(";")) {
-    const eq = part.indexOf("=");
-    if (eq > 0 && part.slice(0, eq).trim() === ADMIN_KEY_COOKIE) {
-      try {
-        return decodeURIComponent(part.slice(eq + 1).trim());
-      } catch {
-        return undefined;
-      }
-    }
-  }
-  return undefined;
-}
 
 /**
  * Admin Send routes (prefix `/api/admin`). The onRequest hook of this context checks the admin key on every route
@@ -30,7 +11,7 @@ export async function adminRoutes(app: FastifyInstance, { services }: { services
   // An admin-only deployment (SEND_SURFACE=admin) sweeps too; start() is idempotent.
   app.addHook("onReady", () => services.transfers.start());
   app.addHook("onRequest", async (request) => {
-    services.tokens.verifyAdminKey(adminKeyOf(request));
+    services.tokens.verifyAdminKey(readCredentials(request).adminKey);
   });
 
   app.post<{ Body: { label: string; max_transfers?: number; max_bytes?: number; expires_in_seconds?: number } }>(
@@ -58,7 +39,7 @@ export async function adminRoutes(app: FastifyInstance, { services }: { services
   // A browser session for the admin UI: the key (checked by the hook above, from the header) becomes an HttpOnly,
   // SameSite=Strict cookie; the browser policy then demands a same-origin Origin on state-changing requests.
   app.post("/session", async (request, reply) => {
-    app.browserPolicy.setCredentialCookie(request, reply, ADMIN_KEY_COOKIE, adminKeyOf(request) ?? "");
+    app.browserPolicy.setCredentialCookie(request, reply, ADMIN_KEY_COOKIE, readCredentials(request).adminKey ?? "");
     return reply.status(204).send();
   });
   app.delete("/session", async (request, reply) => {

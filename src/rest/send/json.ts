@@ -1,7 +1,14 @@
-import type { ActionRecord, AuditRecord, EventRecord, RequestRecord } from "../../services/audit/types.js";
-import type { TokenView } from "../../services/tokens/types.js";
-import { TRANSFER_ID_PATTERN } from "../../services/transfers/ids.js";
-import type { SendStats, TransferView, UploadTarget } from "../../services/transfers/types.js";
+import type {
+  ActionRecord,
+  AuditRecord,
+  EventRecord,
+  RequestRecord,
+  SendStats,
+  TokenView,
+  TransferView,
+  UploadTarget,
+} from "../../services/send/index.js";
+import { TRANSFER_ID_PATTERN } from "../../services/send/index.js";
 
 // Snake_case JSON for Send (the UI contract) and the JSON schemas fastify validates and serialises with.
 

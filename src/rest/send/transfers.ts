@@ -2,28 +2,28 @@ import type { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { clientSignal } from "../../http/client-signal.js";
 import { requireMediaType } from "../../http/content-type.js";
+import { readCredentials } from "../../services/credentials.js";
 import type { Services } from "../../services/index.js";
-import type { SenderPrincipal } from "../../services/tokens/types.js";
+import type { SenderPrincipal } from "../../services/send/index.js";
+import { recordOutcome } from "../../services/send/index.js";
 import { actionJson, eventJson, schemas, transferJson, uploadJson } from "./json.js";
 
 interface IdParams {
   id: string;
 }
 
-/** The sender behind each request of the sender-token context (set by its onRequest hook). */
-const senders = new WeakMap<FastifyRequest, SenderPrincipal>();
-/** The transfer a create request made, so its request record lands in the new transfer's trail. */
-const createdIds = new WeakMap<FastifyRequest, string>();
-
-function senderOf(request: FastifyRequest): SenderPrincipal {
-  const sender = senders.get(request);
-  if (!sender) throw new Error("sender route without the sender hook");
-  return sender;
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The sender behind a request of the sender-token context (set by its onRequest hook). */
+    sendSender: SenderPrincipal | null;
+    /** The transfer a create request made, so its request record lands in the new transfer's trail. */
+    createdTransferId: string | null;
+  }
 }
 
-function bearerOf(header: string | undefined): string | undefined {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
-  return match?.[1];
+function senderOf(request: FastifyRequest): SenderPrincipal {
+  if (!request.sendSender) throw new Error("sender route without the sender hook");
+  return request.sendSender;
 }
 
 /** When we answer before reading the whole body, close the connection instead of draining up to 100 MB. */
@@ -46,27 +46,32 @@ export async function transfersRoutes(app: FastifyInstance, { services }: { serv
   // counts them into storage and stops at SEND_MAX_BYTES.
   app.addContentTypeParser("application/octet-stream", (_request, payload, done) => done(null, payload));
 
+  app.decorateRequest("sendSender", null);
+  app.decorateRequest("createdTransferId", null);
+  // The answer's status came from the error table GraphQL records with too (services/errors.ts).
   app.addHook("onResponse", async (request, reply) => {
-    const transferId = (request.params as Partial<IdParams> | undefined)?.id ?? createdIds.get(request);
+    const transferId = (request.params as Partial<IdParams> | undefined)?.id ?? request.createdTransferId;
     if (!transferId) return;
-    await transfers
-      .recordRequest({
+    await recordOutcome(
+      transfers,
+      {
         transferId,
         method: request.method,
         route: request.routeOptions.url ?? "unmatched",
-        status: reply.statusCode,
         latencyMs: reply.elapsedTime,
         ip: request.ip,
-        userAgent: request.headers["user-agent"],
-      })
-      .catch((error) => request.log.error({ err: error }, "could not write the audit request record"));
+        userAgent: readCredentials(request).userAgent,
+      },
+      { status: reply.statusCode },
+      (error) => request.log.error({ err: error }, "could not write the audit request record"),
+    );
   });
 
   // Sender-token routes: a child context whose onRequest hook authenticates before any body is read.
   await app.register(async (sender) => {
     sender.addHook("onRequest", async (request, reply) => {
       try {
-        senders.set(request, await services.tokens.authenticate(bearerOf(request.headers.authorization)));
+        request.sendSender = await services.tokens.authenticate(readCredentials(request).bearer);
       } catch (error) {
         closeIfBodyUnread(request, reply);
         throw error;
@@ -90,7 +95,7 @@ export async function transfersRoutes(app: FastifyInstance, { services }: { serv
         expiresInSeconds: body.expires_in_seconds,
         deleteAuthHash: body.delete_auth_hash,
       });
-      createdIds.set(request, created.transfer.id);
+      request.createdTransferId = created.transfer.id;
       return reply.status(201).send({
         transfer: transferJson(created.transfer),
         upload: uploadJson(created.upload, created.transfer.id, base),

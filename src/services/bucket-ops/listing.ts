@@ -13,26 +13,42 @@ export interface LogicalRow {
   modified: Date;
 }
 
+/**
+ * The browsing rules every front door and service shares: a hidden bucket (Send's system bucket) is answered exactly
+ * as a missing one, `bucket_not_found`, and never listed. The server's services and the CLI all call these.
+ */
+export function notFound(bucket: string): GliderError {
+  return new GliderError("bucket_not_found", `bucket "${bucket}" does not exist`, { bucket });
+}
+
+/** `bucket_not_found` for a hidden bucket (no storage call). */
+export function assertVisible(bucket: string, hidden: readonly string[]): void {
+  if (hidden.includes(bucket)) throw notFound(bucket);
+}
+
+/** The buckets of a listing a user may see, in listing order. */
+export function withoutHidden<T extends { name: string }>(buckets: readonly T[], hidden: readonly string[]): T[] {
+  return buckets.filter((b) => !hidden.includes(b.name));
+}
+
 /** The buckets a user may see: everything but the hidden ones (Send's system bucket), by name. */
 export async function visibleBuckets(
   store: ObjectStore,
   hidden: readonly string[],
   signal?: AbortSignal,
 ): Promise<BucketSummary[]> {
-  const buckets = await store.listBuckets(signal);
-  return buckets.filter((b) => !hidden.includes(b.name)).sort((a, b) => compareKeys(a.name, b.name));
+  return withoutHidden(await store.listBuckets(signal), hidden).sort((a, b) => compareKeys(a.name, b.name));
 }
 
-/** `bucket_not_found` unless the bucket exists (and is not hidden). */
+/** `bucket_not_found` unless the bucket exists and is not hidden. */
 export async function assertBucket(
-  store: ObjectStore,
+  store: Pick<ObjectStore, "bucketExists">,
   bucket: string,
   hidden: readonly string[] = [],
   signal?: AbortSignal,
 ): Promise<void> {
-  if (hidden.includes(bucket) || !(await store.bucketExists(bucket, signal))) {
-    throw new GliderError("bucket_not_found", `bucket "${bucket}" does not exist`, { bucket });
-  }
+  assertVisible(bucket, hidden);
+  if (!(await store.bucketExists(bucket, signal))) throw notFound(bucket);
 }
 
 /** Entries with their original sizes: deltas are HEADed (bounded parallel), everything else is its own size. */

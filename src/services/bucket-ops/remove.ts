@@ -2,7 +2,7 @@ import type { DeltaGlider } from "../deltaglider/index.js";
 import { DELTA_SUFFIX, isHousekeepingKey, isReferenceKey, toLogical } from "../deltaglider/keys.js";
 import { GliderError } from "../errors.js";
 import type { ObjectStore } from "../storage/object-store.js";
-import { folderPrefix } from "./listing.js";
+import { assertBucket, folderPrefix } from "./listing.js";
 
 export interface RemovalResult {
   /** Logical keys removed (or, in a dry run, that would be). */
@@ -35,6 +35,11 @@ async function physicalOf(store: ObjectStore, bucket: string, key: string, signa
   return found;
 }
 
+/** A key naming a folder (the bucket's root or ending in `/`): removing it needs `recursive`. */
+export function isFolderKey(key: string): boolean {
+  return key === "" || key.endsWith("/");
+}
+
 /**
  * `rm` as the DeltaGlider CLI does it (format doc §6). One key: its object and `.delta`, then the DeltaSpace's
  * reference if nothing needs it. Recursive: a prefix without a trailing `/` takes the exact key with it, then
@@ -46,13 +51,11 @@ export async function removeObjects(
   deltaglider: DeltaGlider,
   bucket: string,
   key: string,
-  options: { recursive: boolean; dryRun: boolean; signal?: AbortSignal },
+  options: { recursive: boolean; dryRun: boolean; hiddenBuckets?: readonly string[]; signal?: AbortSignal },
 ): Promise<RemovalResult> {
   const { signal, dryRun } = options;
-  if (!(await store.bucketExists(bucket, signal))) {
-    throw new GliderError("bucket_not_found", `bucket "${bucket}" does not exist`, { bucket });
-  }
-  if (!options.recursive && (key === "" || key.endsWith("/"))) {
+  await assertBucket(store, bucket, options.hiddenBuckets, signal);
+  if (!options.recursive && isFolderKey(key)) {
     throw new GliderError("invalid_request", `s3://${bucket}/${key} is a folder: use rm -r (--recursive)`, {
       bucket,
       key,

@@ -1,4 +1,5 @@
 import { LRUCache } from "lru-cache";
+import { assertBucket } from "../bucket-ops/listing.js";
 import { mapWithConcurrency } from "../concurrency.js";
 import type { Catalogue, LogicalEntry } from "../deltaglider/catalogue.js";
 import type { DeltaGlider } from "../deltaglider/index.js";
@@ -73,7 +74,27 @@ export function parseStatsMode(value: unknown, fallback: StatsMode = "sampled"):
 }
 
 /** Bucket administration and figures for the Commander UI, per connection. */
-export function createBucketsService(deps: BucketsDeps, options: BucketsOptions) {
+export interface BucketsService {
+  /** Every visible bucket with the figures known so far: no storage call beyond ListBuckets. */
+  list(signal?: AbortSignal): Promise<BucketFigures[]>;
+  /**
+   * The one bucket-plus-savings view both front doors show: the freshest figures known (a savings scan, else cached
+   * stats; `loaded: false` and zeros when none) and whether a scan is pending. No storage call.
+   */
+  view(bucket: string): Promise<BucketFigures>;
+  /** Figures at least as exact as `mode`, computed when the cached ones are not; `bucket_not_found` if hidden/missing. */
+  stats(bucket: string, mode: StatsMode, signal?: AbortSignal): Promise<BucketFigures>;
+  /** Recomputes every visible bucket in `mode`; a failing bucket keeps its previous figures. */
+  refresh(mode: StatsMode, signal?: AbortSignal): Promise<BucketFigures[]>;
+  /** `bucket_exists` for an existing (or hidden) name, `invalid_bucket_name` for a bad one. */
+  create(bucket: string, signal?: AbortSignal): Promise<void>;
+  /** Deletes an empty bucket (`bucket_not_empty` otherwise; DeltaGlider leftovers go with it). */
+  remove(bucket: string, signal?: AbortSignal): Promise<void>;
+  /** Keeps the bucket's figures but marks them no longer exact (it changed). */
+  markStale(bucket: string): void;
+}
+
+export function createBucketsService(deps: BucketsDeps, options: BucketsOptions): BucketsService {
   const { store, objects, savings, catalogue } = deps;
   const now = options.now ?? Date.now;
   const headConcurrency = options.headConcurrency ?? 16;
@@ -86,6 +107,10 @@ export function createBucketsService(deps: BucketsDeps, options: BucketsOptions)
     return options.hiddenBuckets.includes(bucket);
   }
 
+  /**
+   * The one bucket-plus-savings view both front doors show (REST's bucket JSON, GraphQL's `Bucket` figures): the
+   * freshest figures known (a savings scan, else cached stats), whether a scan is pending. No storage call.
+   */
   async function view(name: string): Promise<BucketFigures> {
     const status = await savings.status(name);
     const pending = status.pending || [...computing.keys()].some((id) => id.startsWith(`${name}\0`));
@@ -138,10 +163,8 @@ export function createBucketsService(deps: BucketsDeps, options: BucketsOptions)
     return Promise.all((await objects.buckets(signal)).map((b) => view(b.name)));
   }
 
-  async function assertExists(bucket: string, signal?: AbortSignal) {
-    if (hidden(bucket) || !(await store.bucketExists(bucket, signal))) {
-      throw new GliderError("bucket_not_found", `bucket "${bucket}" does not exist`, { bucket });
-    }
+  function assertExists(bucket: string, signal?: AbortSignal) {
+    return assertBucket(store, bucket, options.hiddenBuckets, signal);
   }
 
   async function listingFigures(bucket: string, mode: "quick" | "sampled", signal?: AbortSignal) {
@@ -314,7 +337,5 @@ export function createBucketsService(deps: BucketsDeps, options: BucketsOptions)
     objects.invalidate(bucket);
   }
 
-  return { list, stats, refresh, create, remove, markStale };
+  return { list, view, stats, refresh, create, remove, markStale };
 }
-
-export type BucketsService = ReturnType<typeof createBucketsService>;

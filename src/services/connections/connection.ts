@@ -114,6 +114,7 @@ export function createConnection(id: string, store: ObjectStore, deps: Connectio
           cacheTtlMs: config.savings.cacheTtlMs,
           logger,
           bucketExists: (bucket, signal) => objects.bucketExists(bucket, signal),
+          hiddenBuckets,
         })
       : localSavings;
   const buckets = createBucketsService(

@@ -83,3 +83,7 @@ export function createDeltaGlider(store: ObjectStore, metrics: Metrics, options:
     },
   };
 }
+
+// What front doors (the CLI) use of the key scheme and the catalogue; the rest of this folder is internal.
+export type { Catalogue } from "./catalogue.js";
+export { deltaSpaceOf, isDeltaCandidate } from "./keys.js";

@@ -1,6 +1,7 @@
 import { setMaxListeners } from "node:events";
 import { Readable } from "node:stream";
 import { LRUCache } from "lru-cache";
+import { assertVisible as assertVisibleBucket, withoutHidden } from "../bucket-ops/listing.js";
 import { mapWithConcurrency } from "../concurrency.js";
 import type { LogicalEntry, LogicalListing, LogicalObject } from "../deltaglider/catalogue.js";
 import type { DeltaGlider } from "../deltaglider/index.js";
@@ -9,11 +10,11 @@ import type { UploadResult } from "../deltaglider/upload.js";
 import { GliderError, isGliderError } from "../errors.js";
 import type { LeasedChunk } from "../leased-chunks.js";
 import type { RateLimiter } from "../rate-limit.js";
+import { limitBytes } from "../send/transfers/streams.js";
 import { createSigner } from "../signing.js";
 import { createSingleFlightCache } from "../single-flight.js";
 import { compareKeys } from "../storage/keys.js";
 import type { ObjectStore, PutBody } from "../storage/object-store.js";
-import { limitBytes } from "../transfers/streams.js";
 import { checkLimit, normalisePrefix, type ObjectQuery, type SortField, type SortOrder } from "./query.js";
 
 /** One row of a folder listing, as both front doors show it. */
@@ -203,9 +204,7 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
   }
 
   function assertVisible(bucket: string) {
-    if (options.hiddenBuckets.includes(bucket)) {
-      throw new GliderError("bucket_not_found", `bucket "${bucket}" does not exist`, { bucket });
-    }
+    assertVisibleBucket(bucket, options.hiddenBuckets);
   }
 
   async function folder(bucket: string, prefix: string, signal: AbortSignal): Promise<LogicalListing> {
@@ -562,7 +561,7 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
   }
 
   async function buckets(signal?: AbortSignal) {
-    return (await store.listBuckets(signal)).filter((b) => !options.hiddenBuckets.includes(b.name));
+    return withoutHidden(await store.listBuckets(signal), options.hiddenBuckets);
   }
 
   return {
@@ -584,3 +583,6 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
 }
 
 export type ObjectsService = ReturnType<typeof createObjectsService>;
+
+// Query parsing shared by REST and GraphQL: part of the objects service's interface.
+export { parseCompressed, parseSort } from "./query.js";

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createPubSub } from "@graphql-yoga/subscription";
 import { LRUCache } from "lru-cache";
 import type { Logger } from "pino";
+import { assertBucket, assertVisible } from "../bucket-ops/listing.js";
 import type { Catalogue } from "../deltaglider/catalogue.js";
 import { DELTA_SUFFIX } from "../deltaglider/keys.js";
 import { GliderError, isGliderError } from "../errors.js";
@@ -68,7 +69,7 @@ export interface SavingsStatus {
 
 export interface SavingsService {
   /**
-   * Starts (or joins) the bucket's job; `bucket_not_found` for a missing bucket. Returns once the job is registered:
+   * Starts (or joins) the bucket's job; `bucket_not_found` for a missing or hidden bucket. Returns once the job is registered:
    * the scan runs off the request path. `taskId` names a new job (several instances: the id of the job taken over).
    */
   start(bucket: string, taskId?: string): Promise<SavingsJobRef>;
@@ -78,6 +79,7 @@ export interface SavingsService {
    * The bucket's latest job as a stream: its current state first (nothing if the bucket never had a job: then the
    * next job is followed), then progress (≤ one event per `progressIntervalMs`, a slow reader gets the newest), then
    * exactly one terminal event. Ends after the terminal event, when `signal` aborts, or when the reader returns.
+   * Throws `bucket_not_found` at once for a hidden bucket.
    */
   watch(bucket: string, signal?: AbortSignal): AsyncIterable<SavingsProgress>;
   /**
@@ -134,7 +136,7 @@ export function createSavingsService(deps: SavingsDeps, options: SavingsOptions 
   const maxConcurrent = Math.max(1, options.maxConcurrentBuckets ?? 2);
   const progressIntervalMs = Math.max(0, options.progressIntervalMs ?? 100);
   const now = options.now ?? Date.now;
-  const hidden = new Set(options.hiddenBuckets ?? []);
+  const hidden: readonly string[] = options.hiddenBuckets ?? [];
   const cache = new LRUCache<string, BucketSavings>({
     max: CACHE_MAX_BUCKETS,
     ttl: Math.max(1, options.cacheTtlMs ?? 900_000),
@@ -379,9 +381,7 @@ export function createSavingsService(deps: SavingsDeps, options: SavingsOptions 
     let pending = starting.get(bucket);
     if (!pending) {
       pending = (async () => {
-        if (hidden.has(bucket) || !(await store.bucketExists(bucket))) {
-          throw new GliderError("bucket_not_found", `bucket "${bucket}" does not exist`, { bucket });
-        }
+        await assertBucket(store, bucket, hidden);
         // close() may have run while we checked the bucket.
         assertOpen();
         return ref(runningJob(bucket) ?? create(bucket, taskId));
@@ -408,6 +408,8 @@ export function createSavingsService(deps: SavingsDeps, options: SavingsOptions 
    * first ends the pending `next()` at once.
    */
   function watch(bucket: string, signal?: AbortSignal, idle = false): AsyncIterable<SavingsProgress> {
+    // A hidden bucket's jobs are nobody's business, whichever entry point asks (start and follow check too).
+    assertVisible(bucket, hidden);
     return {
       [Symbol.asyncIterator]() {
         const mailbox = createMailbox();
@@ -430,9 +432,7 @@ export function createSavingsService(deps: SavingsDeps, options: SavingsOptions 
   }
 
   async function follow(bucket: string, signal?: AbortSignal): Promise<AsyncIterable<SavingsProgress>> {
-    if (hidden.has(bucket) || !(await store.bucketExists(bucket, signal))) {
-      throw new GliderError("bucket_not_found", `bucket "${bucket}" does not exist`, { bucket });
-    }
+    await assertBucket(store, bucket, hidden, signal);
     return watch(bucket, signal, true);
   }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
-import { GliderError, isGliderError } from "../errors.js";
+import { assertVisible, notFound } from "../bucket-ops/listing.js";
+import { isGliderError } from "../errors.js";
 import { KEY_PREFIX, type SharedRedis, unavailable } from "../shared/redis.js";
 import type { SavingsJobRef, SavingsService, SavingsStatus } from "./jobs.js";
 import { type BucketSavings, isTerminal, type SavingsProgress } from "./types.js";
@@ -20,6 +21,8 @@ export interface SharedSavingsOptions {
   logger: Logger;
   /** Whether a visible bucket exists (`follow` answers `bucket_not_found` otherwise). */
   bucketExists(bucket: string, signal?: AbortSignal): Promise<boolean>;
+  /** Buckets answered as missing (Send's system bucket): `start` and `watch` refuse them too. */
+  hiddenBuckets?: readonly string[];
 }
 
 const key = {
@@ -203,6 +206,8 @@ export function createSharedSavings(
   }
 
   async function start(bucket: string): Promise<SavingsJobRef> {
+    // Before the lease is read: another instance's running job must not reveal a hidden bucket either.
+    assertVisible(bucket, options.hiddenBuckets ?? []);
     if (closed) return local.start(bucket);
     for (let attempt = 0; attempt < 5; attempt++) {
       const [leaseRaw, jobRaw] = await redis.run((c) => c.mget(key.lease(bucket), key.job(bucket)));
@@ -247,6 +252,7 @@ export function createSharedSavings(
   }
 
   function watch(bucket: string, signal?: AbortSignal, idle = false): AsyncIterable<SavingsProgress> {
+    assertVisible(bucket, options.hiddenBuckets ?? []);
     return {
       [Symbol.asyncIterator]() {
         const queue = createQueue(bucket);
@@ -269,9 +275,8 @@ export function createSharedSavings(
   }
 
   async function follow(bucket: string, signal?: AbortSignal): Promise<AsyncIterable<SavingsProgress>> {
-    if (!(await options.bucketExists(bucket, signal))) {
-      throw new GliderError("bucket_not_found", `bucket "${bucket}" does not exist`, { bucket });
-    }
+    assertVisible(bucket, options.hiddenBuckets ?? []);
+    if (!(await options.bucketExists(bucket, signal))) throw notFound(bucket);
     return watch(bucket, signal, true);
   }
 

@@ -14,3 +14,8 @@ export function createStore(storage: Config["storage"]): ObjectStore {
       return createS3Store(storage);
   }
 }
+
+// The storage helpers front doors use; the rest of this folder is internal to the services.
+export { type BucketAcl, type CannedAcl, createBucketAcl } from "./bucket-acl.js";
+export { assertValidBucketName, compareKeys } from "./keys.js";
+export type { BucketSummary, ObjectStore } from "./object-store.js";

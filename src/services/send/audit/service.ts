@@ -1,6 +1,8 @@
-import { GliderError } from "../errors.js";
+import { mapWithConcurrency } from "../../concurrency.js";
+import { GliderError } from "../../errors.js";
+import { createInFlight, type InFlight } from "../in-flight.js";
+import { newRandomId, type SystemStore } from "../system-store.js";
 import type { ClientHasher } from "./ip.js";
-import { newRandomId, type SystemStore } from "./system-store.js";
 import type {
   ActionRecord,
   ActionRecordInput,
@@ -37,6 +39,8 @@ export interface AuditServiceOptions {
   system: SystemStore;
   hasher: ClientHasher;
   now: () => number;
+  /** Send's write tracker, shared with transfers; a private one by default. */
+  inFlight?: InFlight;
 }
 
 const EVENT_TYPE = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -58,28 +62,10 @@ export function compareRecords(a: AuditRecord, b: AuditRecord): number {
   return a.at.getTime() - b.at.getTime() || a.seq - b.seq || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
-export function createAuditService({ system, hasher, now }: AuditServiceOptions): AuditService {
+export function createAuditService({ system, hasher, now, inFlight }: AuditServiceOptions): AuditService {
   let seq = 0;
-  /** Writes in flight per transfer, so a list right after a request sees that request's records. */
-  const pending = new Map<string, Set<Promise<unknown>>>();
-
-  function track<T>(transferId: string, write: Promise<T>): Promise<T> {
-    let set = pending.get(transferId);
-    if (!set) {
-      set = new Set();
-      pending.set(transferId, set);
-    }
-    const settled = write.then(
-      () => undefined,
-      () => undefined,
-    );
-    set.add(settled);
-    void settled.then(() => {
-      set.delete(settled);
-      if (set.size === 0 && pending.get(transferId) === set) pending.delete(transferId);
-    });
-    return write;
-  }
+  // Shared with transfers (download bookkeeping), so a list right after a request sees that request's records.
+  const pending = inFlight ?? createInFlight();
 
   function base(transferId: string) {
     const at = now();
@@ -99,19 +85,13 @@ export function createAuditService({ system, hasher, now }: AuditServiceOptions)
   }
 
   async function write<T extends AuditRecord>(record: T): Promise<T> {
-    await track(record.transferId, system.writeJson(keyOf(record), toStored(record)));
+    await pending.track(record.transferId, system.writeJson(keyOf(record), toStored(record)));
     return record;
   }
 
   async function readAll(keys: string[]): Promise<AuditRecord[]> {
-    const out: AuditRecord[] = [];
-    for (let i = 0; i < keys.length; i += READ_CONCURRENCY) {
-      const batch = await Promise.all(
-        keys.slice(i, i + READ_CONCURRENCY).map((key) => system.readJson<Stored<AuditRecord>>(key)),
-      );
-      for (const stored of batch) if (stored) out.push(fromStored(stored));
-    }
-    return out;
+    const stored = await mapWithConcurrency(keys, READ_CONCURRENCY, (key) => system.readJson<Stored<AuditRecord>>(key));
+    return stored.filter((s): s is Stored<AuditRecord> => s !== undefined).map(fromStored);
   }
 
   return {
@@ -165,19 +145,19 @@ export function createAuditService({ system, hasher, now }: AuditServiceOptions)
     },
 
     async list(transferId, kind) {
-      await Promise.all(pending.get(transferId) ?? []);
+      await pending.settled(transferId);
       const prefix = kind ? `audit/${transferId}/${FOLDER[kind]}/` : `audit/${transferId}/`;
       const records = await readAll(await system.listKeys(prefix));
       return records.sort(compareRecords);
     },
 
     async count(transferId, kind) {
-      await Promise.all(pending.get(transferId) ?? []);
+      await pending.settled(transferId);
       return (await system.listKeys(`audit/${transferId}/${FOLDER[kind]}/`)).length;
     },
 
     async flush() {
-      await Promise.all([...pending.values()].flatMap((set) => [...set]));
+      await pending.all();
     },
   };
 }

@@ -7,12 +7,12 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config.js";
 import { GliderError } from "../../../src/services/errors.js";
+import { createSendServices, type SendServices } from "../../../src/services/send/index.js";
+import { limitBytes, meterDownload } from "../../../src/services/send/transfers/streams.js";
 import { readAll } from "../../../src/services/storage/body.js";
 import { createFsStore } from "../../../src/services/storage/fs-store.js";
 import { createMemoryStore } from "../../../src/services/storage/memory-store.js";
 import type { ObjectStore } from "../../../src/services/storage/object-store.js";
-import { createSendServices, type SendServices } from "../../../src/services/transfers/send.js";
-import { limitBytes, meterDownload } from "../../../src/services/transfers/streams.js";
 
 const logger = pino({ level: "silent" });
 const config = loadConfig({ SEND_SWEEP_INTERVAL_MS: "0", SEND_ADMIN_API_KEY: "k".repeat(16) }).send;

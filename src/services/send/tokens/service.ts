@@ -1,5 +1,5 @@
-import type { SystemStore } from "../audit/system-store.js";
-import { GliderError } from "../errors.js";
+import { GliderError } from "../../errors.js";
+import type { SystemStore } from "../system-store.js";
 import { constantTimeEqual, generateToken, parseToken, sha256Hex, TOKEN_ID_FORMAT } from "./secret.js";
 import type { CreatedToken, CreateTokenInput, SenderPrincipal, TokenRecord, TokenState, TokenView } from "./types.js";
 

@@ -1,5 +1,5 @@
-import { newRandomId } from "../audit/system-store.js";
-import { GliderError } from "../errors.js";
+import { GliderError } from "../../errors.js";
+import { newRandomId } from "../system-store.js";
 
 /** 16 random bytes, base64url: 22 characters, 128 bits, unguessable. */
 export const TRANSFER_ID_PATTERN = "^[A-Za-z0-9_-]{22}$";

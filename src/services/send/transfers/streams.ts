@@ -1,5 +1,5 @@
 import { pipeline, type Readable, Transform } from "node:stream";
-import { GliderError } from "../errors.js";
+import { GliderError } from "../../errors.js";
 
 export interface LimitedBody {
   body: Readable;

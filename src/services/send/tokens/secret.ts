@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { newRandomId } from "../audit/system-store.js";
+import { newRandomId } from "../system-store.js";
 
 const TOKEN_FORMAT = /^gst_([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
 export const TOKEN_ID_FORMAT = /^[A-Za-z0-9_-]{22}$/;
