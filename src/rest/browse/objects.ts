@@ -15,6 +15,7 @@ interface ListQuery {
   order?: string;
   compressed?: string;
   search?: string;
+  bypass_cache?: string;
 }
 
 const listSchema = {
@@ -30,6 +31,8 @@ const listSchema = {
       order: { type: "string" },
       compressed: { type: "string" },
       search: { type: "string" },
+      // The Commander's refresh button asks for a listing that skips the server's cache.
+      bypass_cache: { type: "string", enum: ["true", "false"] },
     },
   },
 } as const;
@@ -84,6 +87,7 @@ export async function objectRoutes(app: FastifyInstance, { services }: { service
         ...parseSort(q.sort, q.order),
         compressed: parseCompressed(q.compressed),
         search: q.search || undefined,
+        fresh: q.bypass_cache === "true",
       },
       request.ip,
       clientSignal(reply),

@@ -19,6 +19,12 @@ export interface ObjectQuery {
   compressed?: boolean;
   /** Case-insensitive substring of the object's name (last key segment). */
   search?: string;
+  /**
+   * List the folder again instead of answering from the listing cache (the UI's "refresh"): changes made outside
+   * this connection (another S3 client, another session's connection) otherwise show only once the cached listing
+   * expires. Ignored with a cursor: later pages read the listing the first page refreshed. @default false
+   */
+  fresh?: boolean;
 }
 
 const SORT_FIELDS: readonly string[] = ["name", "size", "modified", "savings_pct"];

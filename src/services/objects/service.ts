@@ -318,6 +318,7 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
         throw new GliderError("invalid_cursor", "cursor is not valid for this listing", { parameter: "cursor" });
       }
     }
+    if (query.fresh && !after) listings.delete(`${query.bucket}\0${prefix}`);
     return withTimeout(signal, async (s) => {
       const view = await sortedView(query, { prefix, sort, order, search, fingerprint }, s);
       const { tuples, direction } = view;

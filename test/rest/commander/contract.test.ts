@@ -21,7 +21,7 @@ import {
   uiSessionStatus,
   uiUpload,
 } from "../../helpers/commander-schemas.js";
-import { type S3rverHandle, startS3rver } from "../../helpers/s3rver.js";
+import { createS3StoreFor, type S3rverHandle, startS3rver } from "../../helpers/s3rver.js";
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
@@ -315,5 +315,44 @@ describe.each(backends)("the Commander UI's calls on $name", (backend) => {
     const buckets = await client.call("GET", "/api/buckets/");
     expect(buckets.status).toBe(401);
     expect(uiError.parse(buckets.body).error.code).toBe("session_required");
+  });
+});
+
+describe("the UI's refresh (bypass_cache=true) on s3rver with session credentials", () => {
+  let s3: S3rverHandle;
+  let app: FastifyInstance;
+  let client: CommanderClient;
+
+  beforeAll(async () => {
+    s3 = await startS3rver();
+    app = await buildApp(testConfig({ OBJECTS_RATE_LIMIT: "0" }), { logger: pino({ level: "silent" }) });
+    client = new CommanderClient(await listen(app));
+    const login = await client.login({
+      access_key_id: s3.credentials.accessKeyId,
+      secret_access_key: s3.credentials.secretAccessKey,
+      region: s3.region,
+      endpoint: s3.endpoint,
+      addressing_style: "path",
+    });
+    expect(login.status).toBe(200);
+  }, 60_000);
+  afterAll(async () => {
+    await app?.close();
+    await s3?.stop();
+  });
+
+  it("lists a change made by another S3 client at once, where a plain listing still answers from the cache", async () => {
+    expect((await client.call("POST", "/api/buckets/", { name: "refreshed" })).status).toBe(201);
+    const path = "/api/objects/?bucket=refreshed&prefix=in%2F&limit=100&sort=name&order=asc";
+    const keys = async (query: string) =>
+      uiObjectList.parse((await client.call("GET", `${path}${query}`)).body).objects.map((o) => o.key);
+    expect(await keys("")).toEqual([]);
+    // Another S3 client writes to the same bucket: Glider cannot know.
+    const outside = createS3StoreFor(s3);
+    await outside.putObject({ bucket: "refreshed", key: "in/outside.txt", body: Buffer.from("written elsewhere\n") });
+    expect(await keys("")).toEqual([]);
+    expect(await keys("&bypass_cache=true")).toEqual(["in/outside.txt"]);
+    // The refreshed listing is the cached one now.
+    expect(await keys("")).toEqual(["in/outside.txt"]);
   });
 });
