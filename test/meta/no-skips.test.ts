@@ -39,16 +39,18 @@ describe("the test tree", () => {
   });
 
   it("recognises each form it forbids", () => {
-    for (const line of [
-      "it.skip('x', () => {})",
-      "describe.skipIf(!hasXdelta3)('x', () => {})",
-      "it.runIf(process.env.CI)('x', () => {})",
-      "test.todo('x')",
-      "it.skip.each([1])('x %s', () => {})",
-      "describe.only('x', () => {})",
-      "if (!tool) ctx.skip()",
+    // Written with "~" for "." so this file does not hold the forms it forbids (every scan of test/ would flag it).
+    for (const form of [
+      "it~skip('x', () => {})",
+      "describe~skipIf(!hasXdelta3)('x', () => {})",
+      "it~runIf(process.env.CI)('x', () => {})",
+      "test~todo('x')",
+      "it~skip.each([1])('x %s', () => {})",
+      "describe~only('x', () => {})",
+      "if (!tool) ctx~skip()",
       "xit('x', () => {})",
     ]) {
+      const line = form.replaceAll("~", ".");
       expect(SKIPS.test(line), line).toBe(true);
     }
     expect(SKIPS.test("const skipped = outcome.skip; expect(hasXdelta3).toBe(true)")).toBe(false);
