@@ -1,7 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import { ADMIN_KEY_COOKIE, readCredentials } from "../../services/credentials.js";
 import type { Services } from "../../services/index.js";
-import { auditJson, schemas, statsJson, tokenJson } from "./json.js";
+import { auditJson, statsJson, tokenJson } from "./json.js";
+import { schemas } from "./schemas.js";
 
 /**
  * Admin Send routes (prefix `/api/admin`). The onRequest hook of this context checks the admin key on every route

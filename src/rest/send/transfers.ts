@@ -6,7 +6,8 @@ import { readCredentials } from "../../services/credentials.js";
 import type { Services } from "../../services/index.js";
 import type { SenderPrincipal } from "../../services/send/index.js";
 import { recordOutcome } from "../../services/send/index.js";
-import { actionJson, eventJson, schemas, transferJson, uploadJson } from "./json.js";
+import { actionJson, eventJson, transferJson, uploadJson } from "./json.js";
+import { schemas } from "./schemas.js";
 
 interface IdParams {
   id: string;

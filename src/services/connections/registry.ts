@@ -91,7 +91,35 @@ function probeError(error: unknown, endpoint: string | undefined): GliderError {
  * credentials (AES-GCM), so a connection can be rebuilt after it was closed; download links keep the sealed
  * credentials for their own lifetime, so they work without the session.
  */
-export function createConnectionRegistry(deps: RegistryDeps, server: Connection) {
+export interface ConnectionRegistry {
+  /**
+   * Checks the credentials (a ListBuckets on S3; the local key pair otherwise) and opens a session:
+   * `invalid_credentials` for refused keys, `endpoint_unreachable` when the endpoint does not answer (probeError).
+   */
+  login(credentials: SessionCredentials, signal?: AbortSignal): Promise<SessionInfo>;
+  /** Forgets the session; its connection is closed when it idles out. */
+  logout(sessionId: string): Promise<void>;
+  /** The session's connection (refreshing its idle timer), or undefined when the session is unknown or expired. */
+  session(sessionId: string): Promise<SessionInfo | undefined>;
+  /**
+   * The connection a request uses: its session's; the server's when it has no session cookie (refused with
+   * `session_required` when REQUIRE_SESSION); `session_required` when its cookie names an unknown or expired
+   * session, so the UI signs in again instead of silently seeing another store.
+   */
+  resolve(sessionId: string | undefined): Promise<Connection>;
+  /** The live connection of `id`, rebuilt from its sealed credentials when it was closed; undefined when gone. */
+  byId(id: string): Promise<Connection | undefined>;
+  /** Keeps the connection's sealed credentials while a download link made from it is valid (until `untilMs`). */
+  holdFor(connection: Connection, untilMs: number): void;
+  /** Opens a download token of any connection: the token names it, no session is needed. */
+  openDownload(token: string, signal?: AbortSignal): Promise<DownloadStream>;
+  /** REQUIRE_SESSION: requests without a session are refused instead of using the server's store. */
+  readonly requireSession: boolean;
+  /** Closes every live session connection (the `server` connection belongs to whoever built it). */
+  close(): Promise<void>;
+}
+
+export function createConnectionRegistry(deps: RegistryDeps, server: Connection): ConnectionRegistry {
   const { config, logger, metrics } = deps;
   const sessionsConfig = config.sessions;
   const now = deps.now ?? Date.now;
@@ -325,5 +353,3 @@ export function createConnectionRegistry(deps: RegistryDeps, server: Connection)
     },
   };
 }
-
-export type ConnectionRegistry = ReturnType<typeof createConnectionRegistry>;

@@ -1,7 +1,7 @@
 import { mapWithConcurrency } from "../concurrency.js";
 import { GliderError } from "../errors.js";
 import { compareKeys } from "../storage/keys.js";
-import type { ObjectHead, ObjectStore, ObjectSummary } from "../storage/object-store.js";
+import type { ListObjectsPage, ObjectHead, ObjectStore, ObjectSummary } from "../storage/object-store.js";
 import { DELTA_SUFFIX, deltaSpaceOf, HOUSEKEEPING_PREFIX, isReferenceKey, referenceKeyOf, toLogical } from "./keys.js";
 import { kindOf, type ObjectKind, parseSize, readDgMetadata } from "./metadata.js";
 
@@ -58,7 +58,41 @@ export function createTwinFilter() {
   };
 }
 
-export function createCatalogue(store: ObjectStore, options: CatalogueOptions = {}) {
+/** One page of a recursive walk: its logical entries, the references on it, and every physical byte it holds. */
+export interface WalkPage {
+  entries: LogicalEntry[];
+  references: ObjectSummary[];
+  physicalBytes: number;
+}
+
+/** DeltaGlider's logical view of a bucket (format doc §1.3, §4, §5): listings, walks and metadata over any store. */
+export interface Catalogue {
+  /** One folder level (`/` delimiter semantics on logical keys), sorted by logical key in UTF-8 order. */
+  list(bucket: string, prefix: string, signal?: AbortSignal): Promise<LogicalListing>;
+  /** Every logical object below the prefix, page by page, in physical order; references reported separately. */
+  walk(bucket: string, prefix: string, signal?: AbortSignal): AsyncGenerator<WalkPage>;
+  /** A listed entry's full metadata (one HEAD of its physical object). */
+  describe(bucket: string, entry: LogicalEntry, signal?: AbortSignal): Promise<LogicalObject>;
+  /** HEADs in bounded parallel (`headConcurrency`): the per-object metadata a listing cannot give. */
+  describeMany(bucket: string, entries: readonly LogicalEntry[], signal?: AbortSignal): Promise<LogicalObject[]>;
+  /**
+   * Resolves a logical key the way DeltaGlider's reads do (§4): the exact key first, then `key.delta`;
+   * `key_not_found` when neither exists. With `likelyDelta`, both HEADs go out at once.
+   */
+  resolve(bucket: string, key: string, signal?: AbortSignal, hint?: { likelyDelta?: boolean }): Promise<LogicalObject>;
+  /**
+   * Every physical page under the prefix, following the store's pages to the end; `invalid_prefix` past
+   * `maxEntries` entries.
+   */
+  physicalPages(
+    bucket: string,
+    prefix: string,
+    delimiter: string | undefined,
+    signal?: AbortSignal,
+  ): AsyncGenerator<ListObjectsPage>;
+}
+
+export function createCatalogue(store: ObjectStore, options: CatalogueOptions = {}): Catalogue {
   const headConcurrency = options.headConcurrency ?? 16;
   const maxEntries = options.maxEntries ?? 1_000_000;
 
@@ -118,11 +152,7 @@ export function createCatalogue(store: ObjectStore, options: CatalogueOptions = 
   }
 
   /** Every logical object below the prefix, page by page, in physical order; references reported separately. */
-  async function* walk(
-    bucket: string,
-    prefix: string,
-    signal?: AbortSignal,
-  ): AsyncGenerator<{ entries: LogicalEntry[]; references: ObjectSummary[]; physicalBytes: number }> {
+  async function* walk(bucket: string, prefix: string, signal?: AbortSignal): AsyncGenerator<WalkPage> {
     const keep = createTwinFilter();
     for await (const page of physicalPages(bucket, prefix, undefined, signal)) {
       const entries: LogicalEntry[] = [];
@@ -231,5 +261,3 @@ export function createCatalogue(store: ObjectStore, options: CatalogueOptions = 
 
   return { list, walk, describe, describeMany, resolve, physicalPages };
 }
-
-export type Catalogue = ReturnType<typeof createCatalogue>;

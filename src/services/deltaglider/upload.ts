@@ -1,18 +1,14 @@
-import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream } from "node:fs";
 import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { crashPoint } from "../crash-points.js";
 import { GliderError } from "../errors.js";
-import { iterateBody } from "../storage/body.js";
 import { type ConditionalWriteProbe, declaredConditionalWrites } from "../storage/conditional-writes.js";
 import type { ObjectStore, PutBody } from "../storage/object-store.js";
 import { canRecompress, decompressIfFaithful, detectMagic } from "./compression.js";
 import type { EncodePool } from "./encode-pool.js";
-import { createGrowingFile, type GrowingFile } from "./growing-file.js";
+import { createGrowingFile } from "./growing-file.js";
 import {
   assertWritableLogicalKey,
   baseName,
@@ -22,8 +18,10 @@ import {
   REFERENCE_NAME,
   referenceKeyOf,
 } from "./keys.js";
-import { deltaMetadata, directMetadata, readDgMetadata, referenceMetadata } from "./metadata.js";
+import { deltaMetadata, directMetadata, readDgMetadata } from "./metadata.js";
 import type { ReferenceCache, ReferenceHandle } from "./reference-cache.js";
+import { createReferenceWriter } from "./reference-writer.js";
+import { type Spooled, spool } from "./spool.js";
 
 export type StoredAs = "reference" | "delta" | "direct";
 
@@ -59,70 +57,31 @@ export interface UploaderOptions {
   conditionalWrites?: ConditionalWriteProbe;
 }
 
-interface Spooled {
-  path: string;
-  size: number;
-  sha256: string;
+/** Stores uploads exactly as the DeltaGlider CLI would (format doc §3), so either side reads what the other wrote. */
+export interface Uploader {
+  /**
+   * Stores `body` under the logical key: the first file of a DeltaSpace becomes its reference (plus a delta), later
+   * ones a `.delta` against it, other files (and deltas that do not pay, see `maxRatio`) a direct object. The body is
+   * spooled to a private folder first (a new version of an uncompressed reference is encoded while it arrives);
+   * `bucket_not_found` for a missing bucket, `invalid_key` for a key DeltaGlider cannot hold.
+   */
+  upload(bucket: string, key: string, body: PutBody, signal?: AbortSignal): Promise<UploadResult>;
 }
 
-/** Stores uploads exactly as the DeltaGlider CLI would (format doc §3), so either side reads what the other wrote. */
 export function createUploader(
   store: ObjectStore,
   references: ReferenceCache,
   pool: EncodePool,
   options: UploaderOptions = {},
-) {
+): Uploader {
   const maxRatio = options.maxRatio ?? 0.5;
   const now = options.now ?? (() => new Date());
   const spoolRoot = options.tmpDir ?? tmpdir();
-  const conditionalWrites = options.conditionalWrites ?? declaredConditionalWrites(store);
-  /** Reference creations in flight in this process, per bucket and reference key (the no-If-None-Match path). */
-  const creating = new Map<string, Promise<unknown>>();
-
-  async function spool(body: PutBody, dir: string, signal?: AbortSignal, growing?: GrowingFile): Promise<Spooled> {
-    const path = join(dir, "upload");
-    const hash = createHash("sha256");
-    let size = 0;
-    const file = createWriteStream(path);
-    // Failures reach the write and end callbacks below; a write still pending when the upload is cancelled (Ctrl-C)
-    // would otherwise also be emitted as an unhandled 'error' event and crash the process.
-    file.on("error", () => undefined);
-    // Counts bytes once they are in the file, for an encoder reading it as it grows.
-    const counted = new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        file.write(chunk, (error) => {
-          if (!error) growing?.advance(chunk.length);
-          callback(error);
-        });
-      },
-      final(callback) {
-        file.end(callback);
-      },
-      destroy(error, callback) {
-        file.destroy();
-        callback(error);
-      },
-    });
-    try {
-      await pipeline(
-        iterateBody(body),
-        async function* (source: AsyncIterable<Uint8Array>) {
-          for await (const chunk of source) {
-            hash.update(chunk);
-            size += chunk.length;
-            yield chunk;
-          }
-        },
-        counted,
-        { signal },
-      );
-    } catch (error) {
-      growing?.fail();
-      throw error;
-    }
-    growing?.finish();
-    return { path, size, sha256: hash.digest("hex") };
-  }
+  const referenceWriter = createReferenceWriter(
+    store,
+    options.conditionalWrites ?? declaredConditionalWrites(store),
+    now,
+  );
 
   async function removeQuietly(bucket: string, key: string, signal?: AbortSignal) {
     await store.deleteObject(bucket, key, signal);
@@ -148,62 +107,6 @@ export function createUploader(
       etag: put.etag,
       sha256: file.sha256,
     };
-  }
-
-  /** Creates reference.bin from this upload; false when another writer created it first. */
-  async function createReference(
-    bucket: string,
-    referenceKey: string,
-    name: string,
-    file: Spooled,
-    signal?: AbortSignal,
-  ) {
-    const put = (ifNoneMatch?: "*") =>
-      store.putObject({
-        bucket,
-        key: referenceKey,
-        body: createReadStream(file.path),
-        contentType: "application/octet-stream",
-        metadata: referenceMetadata({ sourceName: name, sha256: file.sha256, now: now() }),
-        ifNoneMatch,
-        signal,
-      });
-    if ((await conditionalWrites.support(signal)).ifNoneMatch) {
-      try {
-        await put("*");
-        return true;
-      } catch (error) {
-        if (error instanceof GliderError && error.code === "precondition_failed") return false;
-        throw error;
-      }
-    }
-    // The store ignores If-None-Match: one creation at a time per reference in this process, a fresh look before
-    // writing, and a re-read after it. Only a reference whose stored sha256 is this upload's is used as ours; any
-    // other writer's wins. Its bytes are verified against that sha256 when the delta is encoded (reference cache).
-    const lock = `${bucket}\0${referenceKey}`;
-    while (creating.has(lock)) await creating.get(lock)?.catch(() => undefined);
-    const attempt = (async () => {
-      if (await exists(bucket, referenceKey, signal)) return false;
-      await put();
-      const stored = readDgMetadata((await store.headObject(bucket, referenceKey, signal)).metadata).fileSha256;
-      return stored === file.sha256;
-    })();
-    creating.set(lock, attempt);
-    try {
-      return await attempt;
-    } finally {
-      creating.delete(lock);
-    }
-  }
-
-  async function exists(bucket: string, key: string, signal?: AbortSignal): Promise<boolean> {
-    try {
-      await store.headObject(bucket, key, signal);
-      return true;
-    } catch (error) {
-      if (error instanceof GliderError && error.code === "key_not_found") return false;
-      throw error;
-    }
   }
 
   /**
@@ -304,7 +207,7 @@ export function createUploader(
         }
       } catch (error) {
         if (!(error instanceof GliderError && error.code === "key_not_found")) throw error;
-        if (await createReference(bucket, referenceKey, name, file, signal)) {
+        if (await referenceWriter.create(bucket, referenceKey, name, file, signal)) {
           storedAs = "reference";
           refSha = file.sha256;
           await crashPoint("upload:reference-written");
@@ -323,7 +226,7 @@ export function createUploader(
             await store.headObject(bucket, referenceKey, signal);
           } catch (error) {
             if (!(error instanceof GliderError && error.code === "key_not_found")) throw error;
-            await createReference(bucket, referenceKey, name, file, signal);
+            await referenceWriter.create(bucket, referenceKey, name, file, signal);
           }
         }
         return result;
@@ -492,5 +395,3 @@ export function createUploader(
 
   return { upload };
 }
-
-export type Uploader = ReturnType<typeof createUploader>;

@@ -12,8 +12,11 @@ export interface DownloadTicket {
 
 export type DownloadStream = ObjectStream;
 
-interface TokenPayload {
+/** What a download token carries (short field names: the token travels in URLs). */
+export interface DownloadTokenPayload {
+  /** Bucket. */
   b: string;
+  /** Logical key. */
   k: string;
   /** Expiry, epoch ms. */
   e: number;
@@ -28,10 +31,34 @@ export const LINK_TTL_MIN_SECONDS = 60;
 export const LINK_TTL_MAX_SECONDS = 7 * 24 * 3600;
 
 /** RFC-DG-UI-0001 downloads: prepare issues an HMAC token bound to bucket, key and expiry; the token opens the stream. */
-export function createDownloadsService(
-  objects: ObjectsService,
-  options: { secret: string; ttlMs?: number; now?: () => number; connectionId?: string },
-) {
+export interface DownloadsService {
+  /**
+   * A token for one object (resolved now: `key_not_found` and hidden buckets fail here). `lifetimeMs` (60 s .. 7 days,
+   * `invalid_request` outside) overrides the default lifetime: the token is then a shareable link, opened without
+   * any session.
+   */
+  prepare(bucket: string, key: string, signal?: AbortSignal, lifetimeMs?: number): Promise<DownloadTicket>;
+  /**
+   * The object a token names, from this service's objects. Everything that maps to a status (token, object,
+   * reference, integrity of small files) resolves before this returns.
+   */
+  open(token: string, signal?: AbortSignal): Promise<DownloadStream>;
+  /** The token's payload: `download_token_invalid` for a forged or malformed token, `download_token_expired` after its expiry. */
+  verify(token: string): DownloadTokenPayload;
+}
+
+export interface DownloadsOptions {
+  /** Signs tokens (with a per-purpose key). */
+  secret: string;
+  /** Lifetime of a token without `lifetimeMs`. @default 300000 (5 min) */
+  ttlMs?: number;
+  /** Clock (epoch ms) for expiry; tests move it instead of sleeping. @default Date.now */
+  now?: () => number;
+  /** The storage connection the tokens belong to; written into them unless it is the server's own. */
+  connectionId?: string;
+}
+
+export function createDownloadsService(objects: ObjectsService, options: DownloadsOptions): DownloadsService {
   const signer = createSigner(options.secret, "download");
   const ttlMs = options.ttlMs ?? 5 * 60_000;
   const now = options.now ?? Date.now;
@@ -60,7 +87,7 @@ export function createDownloadsService(
     }
     const object = await objects.metadata(bucket, key, signal);
     const expiresAt = now() + (lifetimeMs ?? ttlMs);
-    const payload: TokenPayload = {
+    const payload: DownloadTokenPayload = {
       b: bucket,
       k: object.key,
       e: expiresAt,
@@ -76,8 +103,8 @@ export function createDownloadsService(
     };
   }
 
-  function verify(token: string): TokenPayload {
-    const payload = signer.verify<TokenPayload>(token);
+  function verify(token: string): DownloadTokenPayload {
+    const payload = signer.verify<DownloadTokenPayload>(token);
     if (
       !payload ||
       typeof payload.b !== "string" ||
@@ -99,5 +126,3 @@ export function createDownloadsService(
 
   return { prepare, open, verify };
 }
-
-export type DownloadsService = ReturnType<typeof createDownloadsService>;

@@ -1,73 +1,40 @@
-import { setMaxListeners } from "node:events";
 import { Readable } from "node:stream";
-import { LRUCache } from "lru-cache";
 import { assertVisible as assertVisibleBucket, withoutHidden } from "../bucket-ops/listing.js";
 import { mapWithConcurrency } from "../concurrency.js";
-import type { LogicalEntry, LogicalListing, LogicalObject } from "../deltaglider/catalogue.js";
+import type { LogicalEntry, LogicalObject } from "../deltaglider/catalogue.js";
 import type { DeltaGlider } from "../deltaglider/index.js";
-import { baseName, DELTA_SUFFIX } from "../deltaglider/keys.js";
 import type { UploadResult } from "../deltaglider/upload.js";
 import { GliderError, isGliderError } from "../errors.js";
-import type { LeasedChunk } from "../leased-chunks.js";
 import type { RateLimiter } from "../rate-limit.js";
 import { limitBytes } from "../send/transfers/streams.js";
-import { createSigner } from "../signing.js";
 import { createSingleFlightCache } from "../single-flight.js";
-import { compareKeys } from "../storage/keys.js";
 import type { ObjectStore, PutBody } from "../storage/object-store.js";
-import { checkLimit, normalisePrefix, type ObjectQuery, type SortField, type SortOrder } from "./query.js";
+import { createObjectListing } from "./listing.js";
+import { createMetadataCache } from "./metadata-cache.js";
+import type { ObjectQuery } from "./query.js";
+import {
+  BULK_DELETE_MAX,
+  type ObjectDetails,
+  type ObjectPage,
+  type ObjectRow,
+  type ObjectStream,
+  type ObjectsService,
+  type UploadFile,
+  type UploadFileOutcome,
+} from "./types.js";
+import { withTimeout } from "./with-timeout.js";
 
-/** One row of a folder listing, as both front doors show it. */
-export interface ObjectRow {
-  bucket: string;
-  key: string;
-  name: string;
-  originalBytes: number;
-  storedBytes: number;
-  compressed: boolean;
-  modified: Date;
-  savingsPct: number;
-  physicalKey: string;
-  etag: string;
-}
-
-export interface ObjectPage {
-  objects: ObjectRow[];
-  /** Every child folder of the prefix, sorted, on every page. */
-  commonPrefixes: string[];
-  /** Present when more objects follow. */
-  cursor?: string;
-  /** The cursor after the page's row `index` (Relay edges); signed only when asked for. */
-  cursorAt(index: number): string;
-  /** Objects matching the filters across all pages. */
-  total: number;
-}
-
-export interface ObjectDetails extends ObjectRow {
-  sha256?: string;
-  kind: LogicalObject["kind"];
-  physicalKeys: string[];
-  acceptRanges: false;
-  /** The physical object's user metadata (DeltaGlider's `dg-*` keys among them) and content type. */
-  metadata: Record<string, string>;
-  contentType?: string;
-}
-
-/** One file of a multi-file upload, already received in full (a spool file), and its outcome. */
-export interface UploadFile {
-  /** Path relative to the upload's prefix, as the client named it. */
-  relativePath: string;
-  open(): NodeJS.ReadableStream & AsyncIterable<Uint8Array>;
-  /** Set when the file could not be received (too many files, a name we refuse): reported, never stored. */
-  rejected?: GliderError;
-}
-
-export type UploadFileOutcome =
-  | { relativePath: string; key: string; ok: true; result: UploadResult }
-  | { relativePath: string; key: string; ok: false; error: GliderError };
-
-/** Most keys one bulk delete may name. */
-export const BULK_DELETE_MAX = 1000;
+export type {
+  BulkDeleteResult,
+  ObjectDetails,
+  ObjectPage,
+  ObjectRow,
+  ObjectStream,
+  ObjectsService,
+  UploadFile,
+  UploadFileOutcome,
+} from "./types.js";
+export { BULK_DELETE_MAX } from "./types.js";
 
 export interface ObjectsServiceOptions {
   /** Signs cursors; shared with download tokens through per-purpose keys. */
@@ -92,28 +59,6 @@ export interface ObjectsServiceOptions {
   now?: () => number;
 }
 
-interface Tuple {
-  entry: LogicalEntry;
-  /** Present when the view needed every row's metadata (size and savings sorts). */
-  row?: ObjectRow;
-  v: number | string;
-  k: string;
-}
-
-interface SortedView {
-  listing: LogicalListing;
-  tuples: Tuple[];
-  direction: 1 | -1;
-}
-
-interface CursorPayload {
-  /** Fingerprint of the query the cursor belongs to. */
-  q: string;
-  /** Sort value and key of the last row returned. */
-  v: number | string;
-  k: string;
-}
-
 /**
  * The key of an uploaded file: `prefix/relativePath` with empty, `.` and `..` segments dropped and `\\` read as `/`
  * (browsers send folder uploads as relative paths); undefined when nothing is left.
@@ -130,229 +75,37 @@ export function uploadKey(prefix: string, relativePath: string): string | undefi
   return [...clean(prefix), ...name].join("/");
 }
 
-function savingsOf(original: number, stored: number): number {
-  if (original <= 0) return 0;
-  return Math.round((1 - stored / original) * 10_000) / 100;
-}
-
-function sortValue(row: ObjectRow, sort: SortField): number | string {
-  switch (sort) {
-    case "name":
-      return row.key;
-    case "size":
-      return row.originalBytes;
-    case "modified":
-      return row.modified.getTime();
-    case "savings_pct":
-      return row.savingsPct;
-  }
-}
-
-function compareValues(a: number | string, b: number | string): number {
-  if (typeof a === "number" && typeof b === "number") return a - b;
-  return compareKeys(String(a), String(b));
-}
-
-/** The browsing core shared by REST and GraphQL: cached logical listings, sorting, filters, signed cursors. */
-/** A logical object's original bytes, integrity-checked as they stream. */
-export interface ObjectStream {
-  /** The logical key (its last segment names the file). */
-  key: string;
-  size: number;
-  /** sha256 of the original: the logical ETag. */
-  sha256: string | undefined;
-  /** The bytes, zero-copy: release each chunk once written (see leased-chunks.ts). Use this or `body`, once. */
-  chunks: AsyncIterable<LeasedChunk>;
-  readonly body: Readable;
-}
-
-export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlider, options: ObjectsServiceOptions) {
-  const cursors = createSigner(options.secret, "cursor");
+/** The browsing core shared by REST, GraphQL and the CLI (see {@link ObjectsService}). */
+export function createObjectsService(
+  store: ObjectStore,
+  deltaglider: DeltaGlider,
+  options: ObjectsServiceOptions,
+): ObjectsService {
   const timeoutMs = options.timeoutMs ?? 60_000;
-  const headConcurrency = options.headConcurrency ?? 16;
-  // Single-flight: when a listing expires under load, one LIST refreshes it and everyone else keeps the old one.
-  const listings = createSingleFlightCache<LogicalListing>({
-    max: options.listCache?.max ?? 100,
-    ttlMs: options.listCache?.ttlMs ?? 30_000,
+  const metas = createMetadataCache({
+    catalogue: deltaglider.catalogue,
+    headConcurrency: options.headConcurrency ?? 16,
+    max: options.metaCache?.max ?? 5000,
+    ttlMs: options.metaCache?.ttlMs ?? 300_000,
     now: options.now,
   });
-  const metas = new LRUCache<string, { etag: string; object: LogicalObject }>({
-    max: options.metaCache?.max ?? 5000,
-    ttl: options.metaCache?.ttlMs ?? 300_000,
-    ...(options.now ? { perf: { now: options.now }, ttlResolution: 0 } : {}),
+  const listing = createObjectListing({
+    list: (bucket, prefix, signal) => deltaglider.list(bucket, prefix, signal),
+    metadata: metas,
+    secret: options.secret,
+    timeoutMs,
+    listCache: options.listCache,
+    now: options.now,
   });
-
-  /** RFC-DG-UI-0002: list and metadata calls give up after 60 s with `timeout`. */
-  async function withTimeout<T>(signal: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const timer = AbortSignal.timeout(timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, timer]) : timer;
-    // Every concurrent HEAD of a listing listens on this one signal.
-    setMaxListeners(0, combined);
-    try {
-      return await fn(combined);
-    } catch (error) {
-      if (timer.aborted) {
-        throw new GliderError(
-          "timeout",
-          `the object store did not answer within ${timeoutMs / 1000} s`,
-          {},
-          { cause: error },
-        );
-      }
-      throw error;
-    }
-  }
 
   function assertVisible(bucket: string) {
     assertVisibleBucket(bucket, options.hiddenBuckets);
   }
 
-  async function folder(bucket: string, prefix: string, signal: AbortSignal): Promise<LogicalListing> {
-    // The LIST belongs to no caller (an aborted first caller must not fail the others): it has its own deadline.
-    const listing = await listings.get(
-      `${bucket}\0${prefix}`,
-      () => deltaglider.list(bucket, prefix, AbortSignal.timeout(timeoutMs)),
-      signal,
-    );
-    return listing as LogicalListing;
-  }
-
-  /** HEADs in flight, so concurrent listings of one folder (aliases, parallel requests) read each object once. */
-  const describing = new Map<string, Promise<LogicalObject>>();
-
-  async function describe(bucket: string, entries: readonly LogicalEntry[], signal: AbortSignal) {
-    return mapWithConcurrency(entries, headConcurrency, async (entry) => {
-      const id = `${bucket}\0${entry.physicalKey}`;
-      const cached = metas.get(id);
-      if (cached && cached.etag === entry.etag) return cached.object;
-      const pendingId = `${id}\0${entry.etag}`;
-      let pending = describing.get(pendingId);
-      if (!pending) {
-        pending = deltaglider.catalogue.describe(bucket, entry, signal).then((object) => {
-          metas.set(id, { etag: object.etag, object });
-          return object;
-        });
-        describing.set(pendingId, pending);
-        pending.finally(() => describing.delete(pendingId)).catch(() => undefined);
-      }
-      return pending;
-    });
-  }
-
-  function rowOf(bucket: string, entry: LogicalEntry, originalBytes: number): ObjectRow {
-    return {
-      bucket,
-      key: entry.key,
-      name: baseName(entry.key),
-      originalBytes,
-      storedBytes: entry.storedBytes,
-      compressed: entry.compressed,
-      modified: entry.modified,
-      savingsPct: savingsOf(originalBytes, entry.storedBytes),
-      physicalKey: entry.physicalKey,
-      etag: entry.etag,
-    };
-  }
-
-  /** Rows with original sizes: deltas need their metadata (a HEAD each, cached), direct objects do not. */
-  async function rows(bucket: string, entries: readonly LogicalEntry[], signal: AbortSignal) {
-    const deltas = entries.filter((e) => e.compressed);
-    const described = new Map((await describe(bucket, deltas, signal)).map((o) => [o.physicalKey, o.originalBytes]));
-    return entries.map((e) =>
-      rowOf(bucket, e, e.compressed ? (described.get(e.physicalKey) ?? e.storedBytes) : e.storedBytes),
-    );
-  }
-
-  /**
-   * Sorted views of a cached folder listing, per query shape: a warm page is a binary search plus the page's rows,
-   * not a filter and sort of the whole folder. A view is valid only for the listing object it was built from.
-   */
-  const views = new LRUCache<string, SortedView>({ max: 64 });
-
-  async function sortedView(
-    query: ObjectQuery,
-    shape: { prefix: string; sort: SortField; order: SortOrder; search?: string; fingerprint: string },
-    signal: AbortSignal,
-  ): Promise<SortedView> {
-    const listing = await folder(query.bucket, shape.prefix, signal);
-    const cached = views.get(shape.fingerprint);
-    if (cached && cached.listing === listing) return cached;
-    const matching = listing.objects.filter(
-      (o) =>
-        (query.compressed === undefined || o.compressed === query.compressed) &&
-        (!shape.search || baseName(o.key).toLowerCase().includes(shape.search)),
-    );
-    // Name and modified come from LIST alone; size and savings need every delta's metadata (HEADs, cached).
-    const needsAllSizes = shape.sort === "size" || shape.sort === "savings_pct";
-    const described = needsAllSizes ? await rows(query.bucket, matching, signal) : undefined;
-    const tuples: Tuple[] = matching.map((entry, i) => {
-      const row = described?.[i];
-      const v =
-        shape.sort === "name"
-          ? entry.key
-          : shape.sort === "modified"
-            ? entry.modified.getTime()
-            : sortValue(row as ObjectRow, shape.sort);
-      return { entry, row, v, k: entry.key };
-    });
-    const direction: 1 | -1 = shape.order === "asc" ? 1 : -1;
-    tuples.sort((a, b) => direction * (compareValues(a.v, b.v) || compareKeys(a.k, b.k)));
-    const view = { listing, tuples, direction };
-    views.set(shape.fingerprint, view);
-    return view;
-  }
-
   async function listObjects(query: ObjectQuery, client?: string, signal?: AbortSignal): Promise<ObjectPage> {
     if (client) await options.limiter?.take(client, "listing");
     assertVisible(query.bucket);
-    const prefix = normalisePrefix(query.prefix);
-    const limit = checkLimit(query.limit);
-    const sort = query.sort ?? "modified";
-    const order: SortOrder = query.order ?? "desc";
-    const search = query.search?.toLowerCase();
-    const fingerprint = JSON.stringify([query.bucket, prefix, sort, order, query.compressed ?? null, search ?? null]);
-    let after: CursorPayload | undefined;
-    if (query.cursor) {
-      after = cursors.verify<CursorPayload>(query.cursor);
-      if (!after || typeof after.k !== "string" || after.q !== fingerprint) {
-        throw new GliderError("invalid_cursor", "cursor is not valid for this listing", { parameter: "cursor" });
-      }
-    }
-    if (query.fresh && !after) listings.delete(`${query.bucket}\0${prefix}`);
-    return withTimeout(signal, async (s) => {
-      const view = await sortedView(query, { prefix, sort, order, search, fingerprint }, s);
-      const { tuples, direction } = view;
-      // First position after the cursor's (value, key): binary search over the view's total order.
-      let start = 0;
-      if (after) {
-        const cursor = after;
-        let hi = tuples.length;
-        while (start < hi) {
-          const mid = (start + hi) >>> 1;
-          const t = tuples[mid];
-          if (direction * (compareValues(t.v, cursor.v) || compareKeys(t.k, cursor.k)) <= 0) start = mid + 1;
-          else hi = mid;
-        }
-      }
-      const slice = tuples.slice(start, start + limit);
-      const pageRows = slice.every((t) => t.row)
-        ? slice.map((t) => t.row as ObjectRow)
-        : await rows(
-            query.bucket,
-            slice.map((t) => t.entry),
-            s,
-          );
-      const cursorAt = (index: number) =>
-        cursors.sign({ q: fingerprint, v: slice[index].v, k: slice[index].k } satisfies CursorPayload);
-      const more = start + limit < tuples.length;
-      return {
-        objects: pageRows,
-        commonPrefixes: view.listing.commonPrefixes,
-        cursor: more && slice.length ? cursorAt(slice.length - 1) : undefined,
-        cursorAt,
-        total: tuples.length,
-      };
-    });
+    return listing.page(query, signal);
   }
 
   /**
@@ -376,9 +129,9 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
 
   async function metadata(bucket: string, key: string, signal?: AbortSignal): Promise<ObjectDetails> {
     assertVisible(bucket);
-    return withTimeout(signal, async (s) => {
+    return withTimeout(timeoutMs, signal, async (s) => {
       const object = await deltaglider.resolve(bucket, key, s);
-      metas.set(`${bucket}\0${object.physicalKey}`, { etag: object.etag, object });
+      metas.remember(bucket, object);
       return detailsOf(bucket, object);
     });
   }
@@ -393,13 +146,13 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
       modified: row.modified,
       etag: row.etag,
     };
-    const [object] = await withTimeout(signal, (s) => describe(bucket, [entry], s));
+    const [object] = await withTimeout(timeoutMs, signal, (s) => metas.describe(bucket, [entry], s));
     return detailsOf(bucket, object);
   }
 
   function detailsOf(bucket: string, object: LogicalObject): ObjectDetails {
     return {
-      ...rowOf(bucket, object, object.originalBytes),
+      ...listing.rowOf(bucket, object, object.originalBytes),
       sha256: object.sha256,
       kind: object.kind,
       physicalKeys: object.physicalKeys,
@@ -411,17 +164,14 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
 
   /** Drops this process's cached listings (and the key's metadata) of a bucket; other instances call it too. */
   function forget(bucket: string, key?: string) {
-    listings.deleteWhere((id) => id.startsWith(`${bucket}\0`));
+    listing.forget(bucket);
     if (!key) knownBuckets.delete(bucket);
-    if (key) {
-      metas.delete(`${bucket}\0${key}`);
-      metas.delete(`${bucket}\0${key}${DELTA_SUFFIX}`);
-    }
+    if (key) metas.forget(bucket, key);
   }
 
   /** Drops every cached listing and metadata entry (shared state was unreachable: changes may have been missed). */
   function forgetAll() {
-    listings.deleteWhere(() => true);
+    listing.clear();
     metas.clear();
   }
 
@@ -582,8 +332,6 @@ export function createObjectsService(store: ObjectStore, deltaglider: DeltaGlide
     assertVisible,
   };
 }
-
-export type ObjectsService = ReturnType<typeof createObjectsService>;
 
 // Query parsing shared by REST and GraphQL: part of the objects service's interface.
 export { parseCompressed, parseSort } from "./query.js";

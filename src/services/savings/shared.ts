@@ -3,8 +3,20 @@ import type { Logger } from "pino";
 import { assertVisible, notFound } from "../bucket-ops/listing.js";
 import { isGliderError } from "../errors.js";
 import { KEY_PREFIX, type SharedRedis, unavailable } from "../shared/redis.js";
-import type { SavingsJobRef, SavingsService, SavingsStatus } from "./jobs.js";
-import { type BucketSavings, isTerminal, type SavingsProgress } from "./types.js";
+import { createMailbox, type Mailbox } from "./mailbox.js";
+import {
+  type BucketSavings,
+  isTerminal,
+  type SavingsJobRef,
+  type SavingsProgress,
+  type SavingsService,
+  type SavingsStatus,
+} from "./types.js";
+
+/** A watch's mailbox, tagged with the bucket it follows. */
+interface Queue extends Mailbox {
+  readonly bucket: string;
+}
 
 /**
  * What the front doors call: the in-process service, or the shared one whose `status` reads Redis (hence async).
@@ -255,7 +267,7 @@ export function createSharedSavings(
     assertVisible(bucket, options.hiddenBuckets ?? []);
     return {
       [Symbol.asyncIterator]() {
-        const queue = createQueue(bucket);
+        const queue: Queue = { ...createMailbox(), bucket };
         const events = stream(queue, signal, idle);
         const iterator: AsyncIterableIterator<SavingsProgress> = {
           next: () => events.next(),
@@ -375,41 +387,5 @@ export function createSharedSavings(
     // The index is validated against LIST on every scan, so the instance that made the change records it alone.
     record: (change) => local.record(change),
     close,
-  };
-}
-
-type Queue = ReturnType<typeof createQueue>;
-
-/** Events of one bucket for one reader; unread progress of a job is replaced by newer progress. */
-function createQueue(bucket: string) {
-  const items: SavingsProgress[] = [];
-  let wake: (() => void) | undefined;
-  let closed = false;
-  let ending = false;
-  return {
-    bucket,
-    put(event: SavingsProgress) {
-      if (closed) return;
-      const last = items.at(-1);
-      if (last && !isTerminal(last.state) && !isTerminal(event.state) && last.taskId === event.taskId) {
-        items[items.length - 1] = event;
-      } else {
-        items.push(event);
-      }
-      wake?.();
-    },
-    close() {
-      closed = true;
-      wake?.();
-    },
-    end() {
-      ending = true;
-      wake?.();
-    },
-    async take(): Promise<SavingsProgress | undefined> {
-      while (!closed && !ending && items.length === 0) await new Promise<void>((resolve) => (wake = resolve));
-      wake = undefined;
-      return closed ? undefined : items.shift();
-    },
   };
 }

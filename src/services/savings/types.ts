@@ -39,3 +39,59 @@ export interface BucketSavings {
   savingsPct: number;
   computedAt: Date;
 }
+
+/** What Glider itself changed in a bucket, so the index follows without a HEAD on the next scan. */
+export interface BucketChange {
+  bucket: string;
+  /** The logical key uploaded or deleted. */
+  key: string;
+  /** For uploads: the physical object now holding the key. */
+  stored?: { physicalKey: string; etag?: string; storedBytes: number; originalBytes: number };
+}
+
+/** Returned by `start`: the job that now runs for the bucket (a new one, or the one it joined). */
+export interface SavingsJobRef {
+  taskId: string;
+  bucket: string;
+  state: JobState;
+}
+
+export interface SavingsStatus {
+  /** Figures of the last successful scan; undefined when never computed, expired or invalidated. */
+  figures?: BucketSavings;
+  /** A job for the bucket is queued or running. */
+  pending: boolean;
+  /** The bucket's latest job (running or finished), if any. */
+  job?: SavingsProgress;
+}
+
+export interface SavingsService {
+  /**
+   * Starts (or joins) the bucket's job; `bucket_not_found` for a missing or hidden bucket. Returns once the job is registered:
+   * the scan runs off the request path. `taskId` names a new job (several instances: the id of the job taken over).
+   */
+  start(bucket: string, taskId?: string): Promise<SavingsJobRef>;
+  /** Cached figures (undefined when never computed or expired) and whether a job is running. */
+  status(bucket: string): SavingsStatus;
+  /**
+   * The bucket's latest job as a stream: its current state first (nothing if the bucket never had a job: then the
+   * next job is followed), then progress (≤ one event per `progressIntervalMs`, a slow reader gets the newest), then
+   * exactly one terminal event. Ends after the terminal event, when `signal` aborts, or when the reader returns.
+   * Throws `bucket_not_found` at once for a hidden bucket.
+   */
+  watch(bucket: string, signal?: AbortSignal): AsyncIterable<SavingsProgress>;
+  /**
+   * What a subscriber sees (GraphQL `savingsProgress`): the running job's progress first, or, while no job runs, one
+   * IDLE event with the last result (zeros when none is cached); then the progress of the running or next job and its
+   * one terminal event. Rejects with `bucket_not_found` for a missing or hidden bucket.
+   */
+  follow(bucket: string, signal?: AbortSignal): Promise<AsyncIterable<SavingsProgress>>;
+  /** Cancels the bucket's queued or running job (it ends CANCELLED); false when none was running. */
+  cancel(bucket: string): boolean;
+  /** Drops cached figures (uploads and deletes call this); a scan running meanwhile is not cached when it ends. */
+  invalidate(bucket: string): void;
+  /** Records an upload or delete of Glider's own in the bucket's index (and drops its cached figures). */
+  record(change: BucketChange): void;
+  /** Refuses new jobs, cancels running ones (CANCELLED) and waits for them to settle. */
+  close(): Promise<void>;
+}

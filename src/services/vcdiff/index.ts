@@ -1,14 +1,11 @@
 /** Self-contained VCDIFF (RFC 3284 + xdelta3 extensions) codec. Imports nothing from the rest of the app. */
 export { adler32 } from "./adler32.js";
 export {
-  bufferSource,
   DEFAULT_MAX_TARGET_HISTORY,
   DEFAULT_MAX_WINDOW_SIZE,
   type DecodeOptions,
   decodeVcdiffBuffer,
-  fileSource,
   openVcdiff,
-  type SourceReader,
   type VcdiffReader,
 } from "./decoder.js";
 export { type EncodeOptions, encodeVcdiff, encodeVcdiffBuffer } from "./encoder.js";
@@ -30,3 +27,4 @@ export {
   type WindowHeader,
 } from "./header.js";
 export { EncoderInvariantError } from "./instruction-writer.js";
+export { bufferSource, fileSource, type SourceReader } from "./source-reader.js";

@@ -1,3 +1,8 @@
+/*
+ * Over the 400-line limit on purpose (issue 21): this is the codec's hot loop. decodeChunk is one ~400-line loop over
+ * local variables with every range-coder step inlined, because splitting it into helpers or sharing state through
+ * fields costs V8 a large share of LZMA throughput; the class around it is small. Keep it whole.
+ */
 import { VcdiffError } from "./errors.js";
 
 /**
