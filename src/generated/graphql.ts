@@ -22,15 +22,20 @@ export type Scalars = {
 /** A bucket with its savings figures (null until computed) */
 export type Bucket = Node & {
   __typename?: 'Bucket';
+  /** When the savings figures were computed */
   computedAt: Maybe<Scalars['DateTime']['output']>;
   id: Scalars['ID']['output'];
+  /** The bucket's name in the object store */
   name: Scalars['String']['output'];
+  /** Logical objects in the bucket at the last savings scan */
   objectCount: Maybe<Scalars['SafeInt']['output']>;
   /** One folder (`/` delimiter semantics); every page carries all child folders */
   objects: ObjectConnection;
+  /** Sum of the objects' original sizes at the last savings scan */
   originalBytes: Maybe<Scalars['SafeInt']['output']>;
   /** A savings job is running */
   pending: Scalars['Boolean']['output'];
+  /** Percentage of original bytes not stored (0–100) */
   savingsPct: Maybe<Scalars['Float']['output']>;
   /** Every physical byte, each reference once */
   storedBytes: Maybe<Scalars['SafeInt']['output']>;
@@ -49,41 +54,58 @@ export type BucketObjectsArgs = {
   sort?: InputMaybe<ObjectSort>;
 };
 
+/** A new sender token's label and limits */
 export type CreateTokenInput = {
+  /** Lifetime; absent = never expires */
   expiresInSeconds?: InputMaybe<Scalars['Int']['input']>;
+  /** A name for the token */
   label: Scalars['String']['input'];
+  /** Bytes its transfers may declare in total; 0 or absent = unlimited */
   maxBytes?: InputMaybe<Scalars['SafeInt']['input']>;
+  /** Transfers it may create; 0 or absent = unlimited */
   maxTransfers?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** The new token and its secret */
 export type CreateTokenPayload = {
   __typename?: 'CreateTokenPayload';
   /** The bearer secret; not retrievable later */
   secret: Scalars['String']['output'];
+  /** The new token */
   token: Token;
 };
 
+/** A new transfer's declared size and limits */
 export type CreateTransferInput = {
+  /** Media type of the ciphertext; application/octet-stream when absent */
   contentType?: InputMaybe<Scalars['String']['input']>;
   /** SHA-256 (hex) of the secret that later deletes the transfer */
   deleteAuthHash?: InputMaybe<Scalars['String']['input']>;
+  /** Lifetime; the server's default when absent */
   expiresInSeconds?: InputMaybe<Scalars['Int']['input']>;
   /** 0 = unlimited; default 1 */
   maxDownloads?: InputMaybe<Scalars['Int']['input']>;
+  /** Ciphertext bytes the sender will upload */
   size: Scalars['SafeInt']['input'];
 };
 
+/** The new transfer and where to upload its ciphertext */
 export type CreateTransferPayload = {
   __typename?: 'CreateTransferPayload';
+  /** The new transfer, pending upload */
   transfer: Transfer;
+  /** Where to upload the ciphertext */
   upload: UploadInstructions;
 };
 
 /** A signed, short-lived download: GET `url` streams the verified original */
 export type DownloadTicket = {
   __typename?: 'DownloadTicket';
+  /** The original's size: what the download streams */
   estimatedBytes: Scalars['SafeInt']['output'];
+  /** After this instant `url` answers 401 */
   expiresAt: Scalars['DateTime']['output'];
+  /** The signed download token (also inside `url`) */
   token: Scalars['String']['output'];
   /** The REST download route (relative to this server) */
   url: Scalars['String']['output'];
@@ -94,7 +116,9 @@ export type Health = {
   __typename?: 'Health';
   /** The object store answers */
   ready: Scalars['Boolean']['output'];
+  /** Always `ok` when this instance answers */
   status: Scalars['String']['output'];
+  /** The object store in use: `s3`, `fs` or `memory` */
   storageBackend: Scalars['String']['output'];
 };
 
@@ -107,13 +131,21 @@ export type JobState =
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Marks an uploaded transfer complete, so it can be downloaded (the sender token that created it) */
   completeTransfer: Transfer;
+  /** Starts (or joins) the scan that computes a bucket's savings; follow it with `savingsProgress` */
   computeSavings: SavingsJob;
+  /** Issues a sender token (admin); its secret is returned once */
   createToken: CreateTokenPayload;
+  /** Creates a transfer for the caller's sender token (bearer); upload the ciphertext next */
   createTransfer: CreateTransferPayload;
+  /** Deletes an object; true when done */
   deleteObject: Scalars['Boolean']['output'];
+  /** Deletes a transfer and its payload, with the secret whose hash was given at creation */
   deleteTransfer: Transfer;
+  /** A short-lived signed link that streams an object's verified original (deltas reconstructed) */
   prepareDownload: DownloadTicket;
+  /** Revokes a sender token (admin): it creates no more transfers */
   revokeToken: Token;
 };
 
@@ -197,21 +229,32 @@ export type PageInfo = {
   startCursor: Maybe<Scalars['String']['output']>;
 };
 
+/** How the ciphertext travels: a presigned S3 URL or Glider's byte routes */
 export type PayloadMode =
   | 'bytes'
   | 'presigned';
 
 export type Query = {
   __typename?: 'Query';
+  /** One bucket by name; null when it does not exist or is hidden */
   bucket: Maybe<Bucket>;
+  /** Every visible bucket (Glider's own system bucket is hidden) */
   buckets: Array<Bucket>;
+  /** Liveness and readiness of this instance; no credentials needed */
   health: Health;
+  /** Any object by its global id (Bucket, StoredObject, Transfer, Token); null when it does not exist */
   node: Maybe<Node>;
+  /** Several objects by global id, in the order asked */
   nodes: Array<Node>;
+  /** One object by bucket and key; null when it does not exist */
   object: Maybe<StoredObject>;
+  /** Send's totals (admin) */
   stats: SendStats;
+  /** Every sender token (admin) */
   tokens: QueryTokensConnection;
+  /** A transfer's public status, as REST's status route (no credentials) */
   transfer: Transfer;
+  /** Every transfer (admin) */
   transfers: QueryTransfersConnection;
 };
 
@@ -281,10 +324,14 @@ export type QueryTransfersConnectionEdge = {
   node: Transfer;
 };
 
+/** A bucket's savings scan, started or joined */
 export type SavingsJob = {
   __typename?: 'SavingsJob';
+  /** The bucket scanned */
   bucket: Scalars['String']['output'];
+  /** The job's state when the mutation answered */
   state: JobState;
+  /** The job's id; concurrent starts for one bucket share it */
   taskId: Scalars['String']['output'];
 };
 
@@ -293,42 +340,58 @@ export type SavingsProgress = {
   __typename?: 'SavingsProgress';
   bucket: Scalars['String']['output'];
   computedAt: Maybe<Scalars['DateTime']['output']>;
+  /** Why a FAILED job failed (an error code) */
   errorCode: Maybe<Scalars['String']['output']>;
   objectCount: Scalars['SafeInt']['output'];
   originalBytes: Scalars['SafeInt']['output'];
   savingsPct: Scalars['Float']['output'];
+  /** Objects scanned so far by this job */
   scannedObjects: Scalars['SafeInt']['output'];
   state: JobState;
   storedBytes: Scalars['SafeInt']['output'];
   taskId: Scalars['String']['output'];
 };
 
+/** Send's totals, as REST's admin stats route */
 export type SendStats = {
   __typename?: 'SendStats';
   /** JSON object: transfer count per status */
   byStatus: Scalars['String']['output'];
+  /** Ciphertext bytes currently stored */
   bytesStored: Scalars['SafeInt']['output'];
+  /** Finished downloads */
   downloads: Scalars['SafeInt']['output'];
+  /** Downloads streaming now */
   downloadsInProgress: Scalars['SafeInt']['output'];
+  /** When these figures were read */
   generatedAt: Scalars['DateTime']['output'];
+  /** Sender tokens on record */
   tokens: Scalars['SafeInt']['output'];
+  /** Transfers on record */
   transfers: Scalars['SafeInt']['output'];
 };
 
 /** A logical object: what users see, whether stored as a delta or directly */
 export type StoredObject = Node & {
   __typename?: 'StoredObject';
+  /** Whether downloads honour Range requests (never, yet) */
   acceptRanges: Scalars['Boolean']['output'];
+  /** The bucket holding the object */
   bucket: Scalars['String']['output'];
   /** Stored as a delta */
   compressed: Scalars['Boolean']['output'];
   id: Scalars['ID']['output'];
+  /** The logical key (without DeltaGlider's `.delta` suffix) */
   key: Scalars['String']['output'];
+  /** Last modified, as the store reports it */
   modified: Scalars['DateTime']['output'];
   /** Last segment of the key */
   name: Scalars['String']['output'];
+  /** Size of the original file */
   originalBytes: Scalars['SafeInt']['output'];
+  /** Percentage of original bytes not stored (0–100) */
   savingsPct: Scalars['Float']['output'];
+  /** SHA-256 (hex) of the original, when recorded at upload */
   sha256: Maybe<Scalars['String']['output']>;
   /** Bytes of the object's own physical object; the shared reference is never attributed */
   storedBytes: Scalars['SafeInt']['output'];
@@ -336,6 +399,7 @@ export type StoredObject = Node & {
 
 export type Subscription = {
   __typename?: 'Subscription';
+  /** A bucket's savings progress: its current state first, then progress, then one terminal event */
   savingsProgress: SavingsProgress;
 };
 
@@ -347,10 +411,13 @@ export type SubscriptionSavingsProgressArgs = {
 /** A sender token (admin only); its secret is shown once, at creation */
 export type Token = Node & {
   __typename?: 'Token';
+  /** Bytes declared by its transfers */
   bytesUsed: Scalars['SafeInt']['output'];
   createdAt: Scalars['DateTime']['output'];
+  /** Null when it never expires */
   expiresAt: Maybe<Scalars['DateTime']['output']>;
   id: Scalars['ID']['output'];
+  /** The admin's name for the token */
   label: Scalars['String']['output'];
   lastUsedAt: Maybe<Scalars['DateTime']['output']>;
   /** 0 = unlimited */
@@ -358,11 +425,15 @@ export type Token = Node & {
   /** 0 = unlimited */
   maxTransfers: Scalars['Int']['output'];
   revokedAt: Maybe<Scalars['DateTime']['output']>;
+  /** Whether it can still create transfers */
   state: TokenState;
+  /** The REST id (`/api/admin/tokens/{tokenId}`) */
   tokenId: Scalars['String']['output'];
+  /** Transfers created with it */
   transfersUsed: Scalars['Int']['output'];
 };
 
+/** Whether a sender token can still create transfers */
 export type TokenState =
   | 'active'
   | 'exhausted'
@@ -372,23 +443,34 @@ export type TokenState =
 /** A client-encrypted Send transfer; Glider stores opaque bytes and never sees keys */
 export type Transfer = Node & {
   __typename?: 'Transfer';
+  /** When the upload was completed */
   completedAt: Maybe<Scalars['DateTime']['output']>;
+  /** The media type the sender declared */
   contentType: Scalars['String']['output'];
   createdAt: Scalars['DateTime']['output'];
+  /** A delete secret was set at creation */
   deletable: Scalars['Boolean']['output'];
+  /** Finished downloads so far */
   downloads: Scalars['Int']['output'];
+  /** Null when unlimited */
   downloadsRemaining: Maybe<Scalars['Int']['output']>;
+  /** After this instant the transfer is expired and its payload swept */
   expiresAt: Scalars['DateTime']['output'];
   id: Scalars['ID']['output'];
   /** 0 = unlimited */
   maxDownloads: Scalars['Int']['output'];
+  /** How the ciphertext is uploaded and downloaded */
   mode: PayloadMode;
+  /** Ciphertext bytes, as declared at creation */
   size: Scalars['SafeInt']['output'];
+  /** Where the transfer is in its life */
   status: TransferStatus;
+  /** The REST id (`/api/transfers/id/{transferId}`) */
   transferId: Scalars['String']['output'];
   updatedAt: Scalars['DateTime']['output'];
 };
 
+/** Where a transfer is in its life */
 export type TransferStatus =
   | 'completed'
   | 'deleted'
@@ -401,8 +483,11 @@ export type TransferStatus =
 export type UploadInstructions = {
   __typename?: 'UploadInstructions';
   expiresAt: Maybe<Scalars['DateTime']['output']>;
+  /** HTTP method for `url` (presigned) */
   method: Maybe<Scalars['String']['output']>;
+  /** Which of the two ways applies */
   mode: PayloadMode;
+  /** Presigned upload URL (presigned) */
   url: Maybe<Scalars['String']['output']>;
 };
 

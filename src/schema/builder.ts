@@ -26,9 +26,21 @@ export const builder = new SchemaBuilder<{
   },
   relay: {
     clientMutationId: "omit",
+    firstArgOptions: { description: "Page size: at most this many edges after `after`" },
+    afterArgOptions: { description: "Start after this cursor (an edge's `cursor` or `pageInfo.endCursor`)" },
+    lastArgOptions: { description: "Page size from the end: at most this many edges before `before`" },
+    beforeArgOptions: { description: "End before this cursor (an edge's `cursor` or `pageInfo.startCursor`)" },
     cursorType: "String",
-    nodeQueryOptions: { nullable: true },
-    nodesQueryOptions: { nullable: false },
+    nodeQueryOptions: {
+      nullable: true,
+      description: "Any object by its global id (Bucket, StoredObject, Transfer, Token); null when it does not exist",
+      args: { id: { description: "A global id, as returned in any node's `id`" } },
+    },
+    nodesQueryOptions: {
+      nullable: false,
+      description: "Several objects by global id, in the order asked",
+      args: { ids: { description: "Global ids, as returned in nodes' `id`" } },
+    },
     // A malformed id is the caller's mistake (`invalid_request`), not an internal error.
     decodeGlobalID: (globalID: string) => {
       try {

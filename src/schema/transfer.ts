@@ -11,38 +11,71 @@ import type { SendStats, TransferView, UploadTarget } from "../services/send/ind
 import { builder } from "./builder.js";
 
 const TransferStatus = builder.enumType("TransferStatus", {
+  description: "Where a transfer is in its life",
   values: ["pending", "uploaded", "completed", "exhausted", "expired", "deleted"] as const,
 });
 
-const PayloadMode = builder.enumType("PayloadMode", { values: ["presigned", "bytes"] as const });
+const PayloadMode = builder.enumType("PayloadMode", {
+  description: "How the ciphertext travels: a presigned S3 URL or Glider's byte routes",
+  values: ["presigned", "bytes"] as const,
+});
 
 export const Transfer = builder.node(builder.objectRef<TransferView>("Transfer"), {
   description: "A client-encrypted Send transfer; Glider stores opaque bytes and never sees keys",
   id: { resolve: (t) => t.id },
   loadWithoutCache: (id, ctx) => transferStatus(id, ctx),
   fields: (t) => ({
-    transferId: t.exposeString("id"),
-    status: t.field({ type: TransferStatus, resolve: (v) => v.status }),
-    mode: t.field({ type: PayloadMode, resolve: (v) => v.mode }),
-    size: t.field({ type: "SafeInt", resolve: (v) => v.size }),
-    contentType: t.exposeString("contentType"),
+    transferId: t.exposeString("id", { description: "The REST id (`/api/transfers/id/{transferId}`)" }),
+    status: t.field({
+      type: TransferStatus,
+      description: "Where the transfer is in its life",
+      resolve: (v) => v.status,
+    }),
+    mode: t.field({
+      type: PayloadMode,
+      description: "How the ciphertext is uploaded and downloaded",
+      resolve: (v) => v.mode,
+    }),
+    size: t.field({
+      type: "SafeInt",
+      description: "Ciphertext bytes, as declared at creation",
+      resolve: (v) => v.size,
+    }),
+    contentType: t.exposeString("contentType", { description: "The media type the sender declared" }),
     createdAt: t.field({ type: "DateTime", resolve: (v) => v.createdAt }),
     updatedAt: t.field({ type: "DateTime", resolve: (v) => v.updatedAt }),
-    expiresAt: t.field({ type: "DateTime", resolve: (v) => v.expiresAt }),
-    completedAt: t.field({ type: "DateTime", nullable: true, resolve: (v) => v.completedAt }),
+    expiresAt: t.field({
+      type: "DateTime",
+      description: "After this instant the transfer is expired and its payload swept",
+      resolve: (v) => v.expiresAt,
+    }),
+    completedAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      description: "When the upload was completed",
+      resolve: (v) => v.completedAt,
+    }),
     maxDownloads: t.exposeInt("maxDownloads", { description: "0 = unlimited" }),
-    downloads: t.exposeInt("downloads"),
-    downloadsRemaining: t.exposeInt("downloadsRemaining", { nullable: true }),
-    deletable: t.exposeBoolean("deletable"),
+    downloads: t.exposeInt("downloads", { description: "Finished downloads so far" }),
+    downloadsRemaining: t.exposeInt("downloadsRemaining", { nullable: true, description: "Null when unlimited" }),
+    deletable: t.exposeBoolean("deletable", { description: "A delete secret was set at creation" }),
   }),
 });
 
 const UploadInstructions = builder.objectRef<UploadTarget>("UploadInstructions").implement({
   description: "Where the sender puts the ciphertext: a presigned PUT, or the byte route",
   fields: (t) => ({
-    mode: t.field({ type: PayloadMode, resolve: (u) => u.mode }),
-    method: t.string({ nullable: true, resolve: (u) => (u.mode === "presigned" ? u.method : null) }),
-    url: t.string({ nullable: true, resolve: (u) => (u.mode === "presigned" ? u.url : null) }),
+    mode: t.field({ type: PayloadMode, description: "Which of the two ways applies", resolve: (u) => u.mode }),
+    method: t.string({
+      nullable: true,
+      description: "HTTP method for `url` (presigned)",
+      resolve: (u) => (u.mode === "presigned" ? u.method : null),
+    }),
+    url: t.string({
+      nullable: true,
+      description: "Presigned upload URL (presigned)",
+      resolve: (u) => (u.mode === "presigned" ? u.url : null),
+    }),
     expiresAt: t.field({
       type: "DateTime",
       nullable: true,
@@ -54,30 +87,53 @@ const UploadInstructions = builder.objectRef<UploadTarget>("UploadInstructions")
 const CreateTransferPayload = builder
   .objectRef<{ transfer: TransferView; upload: UploadTarget }>("CreateTransferPayload")
   .implement({
+    description: "The new transfer and where to upload its ciphertext",
     fields: (t) => ({
-      transfer: t.field({ type: Transfer, resolve: (p) => p.transfer }),
-      upload: t.field({ type: UploadInstructions, resolve: (p) => p.upload }),
+      transfer: t.field({
+        type: Transfer,
+        description: "The new transfer, pending upload",
+        resolve: (p) => p.transfer,
+      }),
+      upload: t.field({
+        type: UploadInstructions,
+        description: "Where to upload the ciphertext",
+        resolve: (p) => p.upload,
+      }),
     }),
   });
 
 const CreateTransferInput = builder.inputType("CreateTransferInput", {
+  description: "A new transfer's declared size and limits",
   fields: (t) => ({
-    size: t.field({ type: "SafeInt", required: true }),
-    contentType: t.string(),
+    size: t.field({ type: "SafeInt", required: true, description: "Ciphertext bytes the sender will upload" }),
+    contentType: t.string({ description: "Media type of the ciphertext; application/octet-stream when absent" }),
     maxDownloads: t.int({ description: "0 = unlimited; default 1" }),
-    expiresInSeconds: t.int(),
+    expiresInSeconds: t.int({ description: "Lifetime; the server's default when absent" }),
     deleteAuthHash: t.string({ description: "SHA-256 (hex) of the secret that later deletes the transfer" }),
   }),
 });
 
 const SendStatsRef = builder.objectRef<SendStats>("SendStats").implement({
+  description: "Send's totals, as REST's admin stats route",
   fields: (t) => ({
-    generatedAt: t.field({ type: "DateTime", resolve: (s) => s.generatedAt }),
-    transfers: t.field({ type: "SafeInt", resolve: (s) => s.transfers.total }),
-    bytesStored: t.field({ type: "SafeInt", resolve: (s) => s.transfers.bytesStored }),
-    downloads: t.field({ type: "SafeInt", resolve: (s) => s.transfers.downloads }),
-    downloadsInProgress: t.field({ type: "SafeInt", resolve: (s) => s.transfers.downloadsInProgress }),
-    tokens: t.field({ type: "SafeInt", resolve: (s) => s.tokens.total }),
+    generatedAt: t.field({
+      type: "DateTime",
+      description: "When these figures were read",
+      resolve: (s) => s.generatedAt,
+    }),
+    transfers: t.field({ type: "SafeInt", description: "Transfers on record", resolve: (s) => s.transfers.total }),
+    bytesStored: t.field({
+      type: "SafeInt",
+      description: "Ciphertext bytes currently stored",
+      resolve: (s) => s.transfers.bytesStored,
+    }),
+    downloads: t.field({ type: "SafeInt", description: "Finished downloads", resolve: (s) => s.transfers.downloads }),
+    downloadsInProgress: t.field({
+      type: "SafeInt",
+      description: "Downloads streaming now",
+      resolve: (s) => s.transfers.downloadsInProgress,
+    }),
+    tokens: t.field({ type: "SafeInt", description: "Sender tokens on record", resolve: (s) => s.tokens.total }),
     byStatus: t.string({
       description: "JSON object: transfer count per status",
       resolve: (s) => JSON.stringify(s.transfers.byStatus),
@@ -89,7 +145,8 @@ const SendStatsRef = builder.objectRef<SendStats>("SendStats").implement({
 builder.queryField("transfer", (t) =>
   t.field({
     type: Transfer,
-    args: { id: t.arg.string({ required: true }) },
+    description: "A transfer's public status, as REST's status route (no credentials)",
+    args: { id: t.arg.string({ required: true, description: "The transfer's REST id" }) },
     resolve: (_root, args, ctx) => transferStatus(args.id, ctx),
   }),
 );
@@ -98,6 +155,7 @@ builder.queryField("transfer", (t) =>
 builder.queryField("transfers", (t) =>
   t.connection({
     type: Transfer,
+    description: "Every transfer (admin)",
     authScopes: { admin: true },
     resolve: async (_root, args, ctx) => resolveArrayConnection({ args }, await listTransfers(ctx)),
   }),
@@ -105,14 +163,20 @@ builder.queryField("transfers", (t) =>
 
 // Query#stats (admin)
 builder.queryField("stats", (t) =>
-  t.field({ type: SendStatsRef, authScopes: { admin: true }, resolve: (_root, _args, ctx) => sendStats(ctx) }),
+  t.field({
+    type: SendStatsRef,
+    description: "Send's totals (admin)",
+    authScopes: { admin: true },
+    resolve: (_root, _args, ctx) => sendStats(ctx),
+  }),
 );
 
 // Mutation#createTransfer (sender token)
 builder.mutationField("createTransfer", (t) =>
   t.field({
     type: CreateTransferPayload,
-    args: { input: t.arg({ type: CreateTransferInput, required: true }) },
+    description: "Creates a transfer for the caller's sender token (bearer); upload the ciphertext next",
+    args: { input: t.arg({ type: CreateTransferInput, required: true, description: "Size and limits" }) },
     resolve: (_root, { input }, ctx) =>
       createTransfer(
         {
@@ -131,7 +195,8 @@ builder.mutationField("createTransfer", (t) =>
 builder.mutationField("completeTransfer", (t) =>
   t.field({
     type: Transfer,
-    args: { id: t.arg.string({ required: true }) },
+    description: "Marks an uploaded transfer complete, so it can be downloaded (the sender token that created it)",
+    args: { id: t.arg.string({ required: true, description: "The transfer's REST id" }) },
     resolve: (_root, args, ctx) => completeTransfer(args.id, ctx),
   }),
 );
@@ -140,7 +205,11 @@ builder.mutationField("completeTransfer", (t) =>
 builder.mutationField("deleteTransfer", (t) =>
   t.field({
     type: Transfer,
-    args: { id: t.arg.string({ required: true }), deleteAuth: t.arg.string({ required: true }) },
+    description: "Deletes a transfer and its payload, with the secret whose hash was given at creation",
+    args: {
+      id: t.arg.string({ required: true, description: "The transfer's REST id" }),
+      deleteAuth: t.arg.string({ required: true, description: "The delete secret (not its hash)" }),
+    },
     resolve: (_root, args, ctx) => deleteTransfer(args.id, args.deleteAuth, ctx),
   }),
 );

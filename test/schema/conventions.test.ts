@@ -1,0 +1,34 @@
+import type { GraphQLField, GraphQLObjectType } from "graphql";
+import { describe, expect, it } from "vitest";
+import { schema } from "../../src/schema/index.js";
+
+/** The printed schema is the API's documentation: these checks keep it self-describing (issue 21, finding 3). */
+const roots = [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].filter(
+  (t): t is GraphQLObjectType => t !== null && t !== undefined,
+);
+const rootFields = roots.flatMap((root) =>
+  Object.values(root.getFields()).map((field) => ({ name: `${root.name}.${field.name}`, field })),
+);
+// By class name, not `isObjectType`: Pothos' schema comes from graphql's CJS build, vitest loads the ESM one.
+const domainTypes = Object.values(schema.getTypeMap()).filter(
+  (t): t is GraphQLObjectType =>
+    t.constructor.name === "GraphQLObjectType" && !t.name.startsWith("__") && !roots.some((r) => r === t),
+);
+const undescribed = (field: GraphQLField<unknown, unknown>, name: string) => [
+  ...(field.description ? [] : [name]),
+  ...field.args.filter((a) => !a.description).map((a) => `${name}(${a.name})`),
+];
+
+describe("GraphQL schema conventions", () => {
+  it("describes every root field and every argument of one", () => {
+    expect(rootFields.length).toBeGreaterThan(15);
+    expect(rootFields.flatMap(({ name, field }) => undescribed(field, name))).toEqual([]);
+  });
+
+  it("describes every domain object type", () => {
+    // Relay's generated edge, connection and page-info types are documented by the Relay spec itself.
+    const generated = /(Edge|Connection)$|^PageInfo$/;
+    const missing = domainTypes.filter((t) => !generated.test(t.name) && !t.description).map((t) => t.name);
+    expect(missing).toEqual([]);
+  });
+});
