@@ -231,8 +231,8 @@ export type PageInfo = {
 
 /** How the ciphertext travels: a presigned S3 URL or Glider's byte routes */
 export type PayloadMode =
-  | 'bytes'
-  | 'presigned';
+  | 'BYTES'
+  | 'PRESIGNED';
 
 export type Query = {
   __typename?: 'Query';
@@ -355,8 +355,8 @@ export type SavingsProgress = {
 /** Send's totals, as REST's admin stats route */
 export type SendStats = {
   __typename?: 'SendStats';
-  /** JSON object: transfer count per status */
-  byStatus: Scalars['String']['output'];
+  /** Transfers per status, every status listed (zero counts included) */
+  byStatus: Array<TransferStatusCount>;
   /** Ciphertext bytes currently stored */
   bytesStored: Scalars['SafeInt']['output'];
   /** Finished downloads */
@@ -435,10 +435,10 @@ export type Token = Node & {
 
 /** Whether a sender token can still create transfers */
 export type TokenState =
-  | 'active'
-  | 'exhausted'
-  | 'expired'
-  | 'revoked';
+  | 'ACTIVE'
+  | 'EXHAUSTED'
+  | 'EXPIRED'
+  | 'REVOKED';
 
 /** A client-encrypted Send transfer; Glider stores opaque bytes and never sees keys */
 export type Transfer = Node & {
@@ -472,12 +472,21 @@ export type Transfer = Node & {
 
 /** Where a transfer is in its life */
 export type TransferStatus =
-  | 'completed'
-  | 'deleted'
-  | 'exhausted'
-  | 'expired'
-  | 'pending'
-  | 'uploaded';
+  | 'COMPLETED'
+  | 'DELETED'
+  | 'EXHAUSTED'
+  | 'EXPIRED'
+  | 'PENDING'
+  | 'UPLOADED';
+
+/** How many transfers are in one status */
+export type TransferStatusCount = {
+  __typename?: 'TransferStatusCount';
+  /** Transfers in it */
+  count: Scalars['SafeInt']['output'];
+  /** The status */
+  status: TransferStatus;
+};
 
 /** Where the sender puts the ciphertext: a presigned PUT, or the byte route */
 export type UploadInstructions = {

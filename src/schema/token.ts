@@ -2,10 +2,11 @@ import { resolveArrayConnection } from "@pothos/plugin-relay";
 import { createToken, findToken, listTokens, revokeToken } from "../resolvers/send.js";
 import type { TokenView } from "../services/send/index.js";
 import { builder } from "./builder.js";
+import { upperCaseValues } from "./enum-values.js";
 
 const TokenState = builder.enumType("TokenState", {
   description: "Whether a sender token can still create transfers",
-  values: ["active", "revoked", "expired", "exhausted"] as const,
+  values: upperCaseValues(["active", "revoked", "expired", "exhausted"]),
 });
 
 export const Token = builder.node(builder.objectRef<TokenView>("Token"), {

@@ -7,17 +7,33 @@ import {
   sendStats,
   transferStatus,
 } from "../resolvers/send.js";
-import type { SendStats, TransferView, UploadTarget } from "../services/send/index.js";
+import type {
+  SendStats,
+  TransferStatus as TransferStatusValue,
+  TransferView,
+  UploadTarget,
+} from "../services/send/index.js";
 import { builder } from "./builder.js";
+import { upperCaseValues } from "./enum-values.js";
+
+/** The service's statuses in lifecycle order: the enum's values and `byStatus`' rows. */
+const STATUSES = [
+  "pending",
+  "uploaded",
+  "completed",
+  "exhausted",
+  "expired",
+  "deleted",
+] as const satisfies readonly TransferStatusValue[];
 
 const TransferStatus = builder.enumType("TransferStatus", {
   description: "Where a transfer is in its life",
-  values: ["pending", "uploaded", "completed", "exhausted", "expired", "deleted"] as const,
+  values: upperCaseValues(STATUSES),
 });
 
 const PayloadMode = builder.enumType("PayloadMode", {
   description: "How the ciphertext travels: a presigned S3 URL or Glider's byte routes",
-  values: ["presigned", "bytes"] as const,
+  values: upperCaseValues(["presigned", "bytes"]),
 });
 
 export const Transfer = builder.node(builder.objectRef<TransferView>("Transfer"), {
@@ -113,6 +129,14 @@ const CreateTransferInput = builder.inputType("CreateTransferInput", {
   }),
 });
 
+const StatusCount = builder.objectRef<{ status: TransferStatusValue; count: number }>("TransferStatusCount").implement({
+  description: "How many transfers are in one status",
+  fields: (t) => ({
+    status: t.field({ type: TransferStatus, description: "The status", resolve: (c) => c.status }),
+    count: t.field({ type: "SafeInt", description: "Transfers in it", resolve: (c) => c.count }),
+  }),
+});
+
 const SendStatsRef = builder.objectRef<SendStats>("SendStats").implement({
   description: "Send's totals, as REST's admin stats route",
   fields: (t) => ({
@@ -134,9 +158,10 @@ const SendStatsRef = builder.objectRef<SendStats>("SendStats").implement({
       resolve: (s) => s.transfers.downloadsInProgress,
     }),
     tokens: t.field({ type: "SafeInt", description: "Sender tokens on record", resolve: (s) => s.tokens.total }),
-    byStatus: t.string({
-      description: "JSON object: transfer count per status",
-      resolve: (s) => JSON.stringify(s.transfers.byStatus),
+    byStatus: t.field({
+      type: [StatusCount],
+      description: "Transfers per status, every status listed (zero counts included)",
+      resolve: (s) => STATUSES.map((status) => ({ status, count: s.transfers.byStatus[status] })),
     }),
   }),
 });

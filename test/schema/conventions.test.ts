@@ -1,4 +1,4 @@
-import type { GraphQLField, GraphQLObjectType } from "graphql";
+import type { GraphQLEnumType, GraphQLField, GraphQLObjectType } from "graphql";
 import { describe, expect, it } from "vitest";
 import { schema } from "../../src/schema/index.js";
 
@@ -23,6 +23,15 @@ describe("GraphQL schema conventions", () => {
   it("describes every root field and every argument of one", () => {
     expect(rootFields.length).toBeGreaterThan(15);
     expect(rootFields.flatMap(({ name, field }) => undescribed(field, name))).toEqual([]);
+  });
+
+  it("spells every enum value in upper case (the services' lower-case strings are internal values)", () => {
+    const enums = Object.values(schema.getTypeMap()).filter(
+      (t): t is GraphQLEnumType => t.constructor.name === "GraphQLEnumType" && !t.name.startsWith("__"),
+    );
+    expect(enums.map((e) => e.name)).toEqual(expect.arrayContaining(["PayloadMode", "TransferStatus", "TokenState"]));
+    const lower = enums.flatMap((e) => e.getValues().filter((v) => !/^[A-Z][A-Z0-9_]*$/.test(v.name)));
+    expect(lower.map((v) => v.name)).toEqual([]);
   });
 
   it("describes every domain object type", () => {

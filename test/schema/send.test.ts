@@ -143,7 +143,7 @@ describe("Send over GraphQL", () => {
     const transfer = (
       created.data as { createTransfer: { transfer: { id: string; transferId: string; mode: string } } }
     ).createTransfer.transfer;
-    expect(transfer.mode).toBe("bytes");
+    expect(transfer.mode).toBe("BYTES");
     const upload = await fetch(`${base}/api/transfers/id/${transfer.transferId}/payload/upload-bytes`, {
       method: "POST",
       headers: { authorization: `Bearer ${secret}`, "content-type": "application/octet-stream" },
@@ -158,13 +158,13 @@ describe("Send over GraphQL", () => {
       undefined,
       { authorization: `Bearer ${secret}` },
     );
-    expect(completed.data).toEqual({ completeTransfer: { status: "completed", downloads: 0, maxDownloads: 2 } });
+    expect(completed.data).toEqual({ completeTransfer: { status: "COMPLETED", downloads: 0, maxDownloads: 2 } });
 
     const download = await fetch(`${base}/api/transfers/id/${transfer.transferId}/payload/download-bytes`);
     expect(Buffer.from(await download.arrayBuffer()).equals(payload)).toBe(true);
 
     const node = await gql(base, `{ node(id: "${transfer.id}") { id ... on Transfer { downloads status } } }`);
-    expect(node.data).toEqual({ node: { id: transfer.id, downloads: 1, status: "completed" } });
+    expect(node.data).toEqual({ node: { id: transfer.id, downloads: 1, status: "COMPLETED" } });
     const tokenPublic = await gql(base, `{ node(id: "${tokenNode.id}") { id } }`);
     expect(tokenPublic.errors?.[0]?.extensions?.code).toBe("unauthorized");
     const tokenAdmin = await gql(
@@ -177,13 +177,24 @@ describe("Send over GraphQL", () => {
 
     const listed = await gql(
       base,
-      "{ transfers(first: 10) { edges { node { transferId } } } stats { transfers tokens } }",
+      "{ transfers(first: 10) { edges { node { transferId } } } stats { transfers tokens byStatus { status count } } }",
       undefined,
       admin,
     );
     expect(listed.data).toEqual({
       transfers: { edges: [{ node: { transferId: transfer.transferId } }] },
-      stats: { transfers: 1, tokens: 1 },
+      stats: {
+        transfers: 1,
+        tokens: 1,
+        byStatus: [
+          { status: "PENDING", count: 0 },
+          { status: "UPLOADED", count: 0 },
+          { status: "COMPLETED", count: 1 },
+          { status: "EXHAUSTED", count: 0 },
+          { status: "EXPIRED", count: 0 },
+          { status: "DELETED", count: 0 },
+        ],
+      },
     });
 
     const wrongSecret = await gql(
@@ -195,12 +206,12 @@ describe("Send over GraphQL", () => {
       base,
       `mutation { deleteTransfer(id: "${transfer.transferId}", deleteAuth: "${deleteSecret}") { status } }`,
     );
-    expect(deleted.data).toEqual({ deleteTransfer: { status: "deleted" } });
+    expect(deleted.data).toEqual({ deleteTransfer: { status: "DELETED" } });
     const gone = await gql(base, `{ transfer(id: "${transfer.transferId}") { status } }`);
     expect(gone.errors?.[0]?.extensions?.code).toBe("transfer_deleted");
 
     const revoked = await gql(base, `mutation { revokeToken(id: "${tokenNode.tokenId}") { state } }`, undefined, admin);
-    expect(revoked.data).toEqual({ revokeToken: { state: "revoked" } });
+    expect(revoked.data).toEqual({ revokeToken: { state: "REVOKED" } });
     const refused = await gql(base, "mutation { createTransfer(input: { size: 10 }) { transfer { id } } }", undefined, {
       authorization: `Bearer ${secret}`,
     });
