@@ -45,10 +45,8 @@ export type Bucket = Node & {
 /** A bucket with its savings figures (null until computed) */
 export type BucketObjectsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
-  before?: InputMaybe<Scalars['String']['input']>;
   compressed?: InputMaybe<Scalars['Boolean']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
-  last?: InputMaybe<Scalars['Int']['input']>;
   prefix?: InputMaybe<Scalars['String']['input']>;
   search?: InputMaybe<Scalars['String']['input']>;
   sort?: InputMaybe<ObjectSort>;
@@ -151,7 +149,7 @@ export type Mutation = {
 
 
 export type MutationCompleteTransferArgs = {
-  id: Scalars['String']['input'];
+  id: Scalars['ID']['input'];
 };
 
 
@@ -178,7 +176,7 @@ export type MutationDeleteObjectArgs = {
 
 export type MutationDeleteTransferArgs = {
   deleteAuth: Scalars['String']['input'];
-  id: Scalars['String']['input'];
+  id: Scalars['ID']['input'];
 };
 
 
@@ -189,18 +187,21 @@ export type MutationPrepareDownloadArgs = {
 
 
 export type MutationRevokeTokenArgs = {
-  id: Scalars['String']['input'];
+  id: Scalars['ID']['input'];
 };
 
 export type Node = {
   id: Scalars['ID']['output'];
 };
 
+/** A page of one folder: its objects, all its child folders and the folder's total */
 export type ObjectConnection = {
   __typename?: 'ObjectConnection';
+  /** Every child folder of the prefix, sorted, on every page */
   commonPrefixes: Array<Scalars['String']['output']>;
   edges: Array<ObjectConnectionEdge>;
   pageInfo: PageInfo;
+  /** Entries in the folder (objects and child folders) matching the filters */
   totalCount: Scalars['SafeInt']['output'];
 };
 
@@ -244,16 +245,16 @@ export type Query = {
   health: Health;
   /** Any object by its global id (Bucket, StoredObject, Transfer, Token); null when it does not exist */
   node: Maybe<Node>;
-  /** Several objects by global id, in the order asked */
-  nodes: Array<Node>;
+  /** Several objects by global id, in the order asked; null entries for ids that resolve to nothing */
+  nodes: Array<Maybe<Node>>;
   /** One object by bucket and key; null when it does not exist */
   object: Maybe<StoredObject>;
   /** Send's totals (admin) */
   stats: SendStats;
   /** Every sender token (admin) */
   tokens: QueryTokensConnection;
-  /** A transfer's public status, as REST's status route (no credentials) */
-  transfer: Transfer;
+  /** A transfer's public status, as REST's status route (no credentials); null when it does not exist */
+  transfer: Maybe<Transfer>;
   /** Every transfer (admin) */
   transfers: QueryTransfersConnection;
 };
@@ -289,7 +290,7 @@ export type QueryTokensArgs = {
 
 
 export type QueryTransferArgs = {
-  id: Scalars['String']['input'];
+  id: Scalars['ID']['input'];
 };
 
 
@@ -427,8 +428,6 @@ export type Token = Node & {
   revokedAt: Maybe<Scalars['DateTime']['output']>;
   /** Whether it can still create transfers */
   state: TokenState;
-  /** The REST id (`/api/admin/tokens/{tokenId}`) */
-  tokenId: Scalars['String']['output'];
   /** Transfers created with it */
   transfersUsed: Scalars['Int']['output'];
 };
@@ -465,7 +464,10 @@ export type Transfer = Node & {
   size: Scalars['SafeInt']['output'];
   /** Where the transfer is in its life */
   status: TransferStatus;
-  /** The REST id (`/api/transfers/id/{transferId}`) */
+  /**
+   * The REST id, for the byte routes and share links (`/api/transfers/id/{transferId}/…`)
+   * @deprecated GraphQL arguments take the global `id`; only REST routes need this one
+   */
   transferId: Scalars['String']['output'];
   updatedAt: Scalars['DateTime']['output'];
 };

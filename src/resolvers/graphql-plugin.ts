@@ -16,7 +16,7 @@ import { bindLogContext } from "../log-context.js";
 import { isGliderError } from "../services/errors.js";
 import type { Services } from "../services/index.js";
 import { createContext, credentialsFrom, type GraphQLContext } from "./context.js";
-import { maskError } from "./errors.js";
+import { isArgumentRejection, maskError } from "./errors.js";
 
 interface ServerContext {
   req: FastifyRequest;
@@ -27,6 +27,7 @@ interface ServerContext {
 function errorCode(error: unknown): string {
   for (let e = error as { code?: unknown; extensions?: { code?: unknown }; originalError?: unknown } | undefined; e; ) {
     if (isGliderError(e)) return e.code;
+    if (isArgumentRejection(e)) return "invalid_request";
     if (!e.originalError && typeof e.extensions?.code === "string") return e.extensions.code;
     e = e.originalError as typeof e;
   }

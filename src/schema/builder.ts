@@ -37,8 +37,9 @@ export const builder = new SchemaBuilder<{
       args: { id: { description: "A global id, as returned in any node's `id`" } },
     },
     nodesQueryOptions: {
-      nullable: false,
-      description: "Several objects by global id, in the order asked",
+      // One unknown id nulls its own entry (with its error), not the whole list.
+      nullable: { list: false, items: true },
+      description: "Several objects by global id, in the order asked; null entries for ids that resolve to nothing",
       args: { ids: { description: "Global ids, as returned in nodes' `id`" } },
     },
     // A malformed id is the caller's mistake (`invalid_request`), not an internal error.

@@ -15,7 +15,6 @@ export const Token = builder.node(builder.objectRef<TokenView>("Token"), {
   id: { resolve: (t) => t.id },
   loadWithoutCache: (id, ctx) => findToken(id, ctx),
   fields: (t) => ({
-    tokenId: t.exposeString("id", { description: "The REST id (`/api/admin/tokens/{tokenId}`)" }),
     label: t.exposeString("label", { description: "The admin's name for the token" }),
     state: t.field({ type: TokenState, description: "Whether it can still create transfers", resolve: (v) => v.state }),
     createdAt: t.field({ type: "DateTime", resolve: (v) => v.createdAt }),
@@ -95,7 +94,7 @@ builder.mutationField("revokeToken", (t) =>
     type: Token,
     description: "Revokes a sender token (admin): it creates no more transfers",
     authScopes: { admin: true },
-    args: { id: t.arg.string({ required: true, description: "The token's REST id" }) },
-    resolve: (_root, args, ctx) => revokeToken(args.id, ctx),
+    args: { id: t.arg.globalID({ for: Token, required: true, description: "The token's global id" }) },
+    resolve: (_root, args, ctx) => revokeToken(args.id.id, ctx),
   }),
 );

@@ -3,6 +3,7 @@ import {
   completeTransfer,
   createTransfer,
   deleteTransfer,
+  findTransfer,
   listTransfers,
   sendStats,
   transferStatus,
@@ -39,9 +40,12 @@ const PayloadMode = builder.enumType("PayloadMode", {
 export const Transfer = builder.node(builder.objectRef<TransferView>("Transfer"), {
   description: "A client-encrypted Send transfer; Glider stores opaque bytes and never sees keys",
   id: { resolve: (t) => t.id },
-  loadWithoutCache: (id, ctx) => transferStatus(id, ctx),
+  loadWithoutCache: (id, ctx) => findTransfer(id, ctx),
   fields: (t) => ({
-    transferId: t.exposeString("id", { description: "The REST id (`/api/transfers/id/{transferId}`)" }),
+    transferId: t.exposeString("id", {
+      description: "The REST id, for the byte routes and share links (`/api/transfers/id/{transferId}/…`)",
+      deprecationReason: "GraphQL arguments take the global `id`; only REST routes need this one",
+    }),
     status: t.field({
       type: TransferStatus,
       description: "Where the transfer is in its life",
@@ -170,9 +174,10 @@ const SendStatsRef = builder.objectRef<SendStats>("SendStats").implement({
 builder.queryField("transfer", (t) =>
   t.field({
     type: Transfer,
-    description: "A transfer's public status, as REST's status route (no credentials)",
-    args: { id: t.arg.string({ required: true, description: "The transfer's REST id" }) },
-    resolve: (_root, args, ctx) => transferStatus(args.id, ctx),
+    nullable: true,
+    description: "A transfer's public status, as REST's status route (no credentials); null when it does not exist",
+    args: { id: t.arg.globalID({ for: Transfer, required: true, description: "The transfer's global id" }) },
+    resolve: (_root, args, ctx) => transferStatus(args.id.id, ctx),
   }),
 );
 
@@ -221,8 +226,8 @@ builder.mutationField("completeTransfer", (t) =>
   t.field({
     type: Transfer,
     description: "Marks an uploaded transfer complete, so it can be downloaded (the sender token that created it)",
-    args: { id: t.arg.string({ required: true, description: "The transfer's REST id" }) },
-    resolve: (_root, args, ctx) => completeTransfer(args.id, ctx),
+    args: { id: t.arg.globalID({ for: Transfer, required: true, description: "The transfer's global id" }) },
+    resolve: (_root, args, ctx) => completeTransfer(args.id.id, ctx),
   }),
 );
 
@@ -232,9 +237,9 @@ builder.mutationField("deleteTransfer", (t) =>
     type: Transfer,
     description: "Deletes a transfer and its payload, with the secret whose hash was given at creation",
     args: {
-      id: t.arg.string({ required: true, description: "The transfer's REST id" }),
+      id: t.arg.globalID({ for: Transfer, required: true, description: "The transfer's global id" }),
       deleteAuth: t.arg.string({ required: true, description: "The delete secret (not its hash)" }),
     },
-    resolve: (_root, args, ctx) => deleteTransfer(args.id, args.deleteAuth, ctx),
+    resolve: (_root, args, ctx) => deleteTransfer(args.id.id, args.deleteAuth, ctx),
   }),
 );

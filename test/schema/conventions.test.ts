@@ -34,6 +34,25 @@ describe("GraphQL schema conventions", () => {
     expect(lower.map((v) => v.name)).toEqual([]);
   });
 
+  it("takes global ids, looks up nullably, and offers only the paging each list supports", () => {
+    const query = schema.getQueryType()?.getFields() ?? {};
+    const mutation = schema.getMutationType()?.getFields() ?? {};
+    const argType = (field: GraphQLField<unknown, unknown> | undefined, arg: string) =>
+      field?.args.find((a) => a.name === arg)?.type.toString();
+    expect(argType(query.transfer, "id")).toBe("ID!");
+    expect(query.transfer?.type.toString()).toBe("Transfer");
+    expect(query.nodes?.type.toString()).toBe("[Node]!");
+    for (const name of ["completeTransfer", "deleteTransfer", "revokeToken"]) {
+      expect(argType(mutation[name], "id"), name).toBe("ID!");
+    }
+    const bucket = schema.getType("Bucket") as GraphQLObjectType;
+    expect(bucket.getFields().objects?.args.map((a) => a.name)).not.toEqual(
+      expect.arrayContaining([expect.stringMatching(/^(last|before)$/)]),
+    );
+    const token = schema.getType("Token") as GraphQLObjectType;
+    expect(Object.keys(token.getFields())).not.toContain("tokenId");
+  });
+
   it("describes every domain object type", () => {
     // Relay's generated edge, connection and page-info types are documented by the Relay spec itself.
     const generated = /(Edge|Connection)$|^PageInfo$/;

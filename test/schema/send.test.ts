@@ -58,6 +58,8 @@ function literal(type: TypeRef, inputs: InputTypes): string {
     return `{ ${fields.map((f) => `${f.name}: ${literal(f.type, inputs)}`).join(", ")} }`;
   }
   if (base.kind === "ENUM") return "x";
+  // A well-formed global id, so the refusal tested is the admin check's, not the id's parsing.
+  if (base.name === "ID") return `"${Buffer.from("Token:x").toString("base64")}"`;
   return base.name === "Int" || base.name === "SafeInt" ? "1" : base.name === "Boolean" ? "true" : '"x"';
 }
 
@@ -117,14 +119,13 @@ describe("Send over GraphQL", () => {
   it("runs the transfer lifecycle: token, create, upload, complete, download, nodes, delete, revoke", async () => {
     const token = await gql(
       base,
-      'mutation { createToken(input: { label: "gql", maxTransfers: 5 }) { secret token { id tokenId state } } }',
+      'mutation { createToken(input: { label: "gql", maxTransfers: 5 }) { secret token { id state } } }',
       undefined,
       admin,
     );
     expect(token.errors).toBeUndefined();
-    const { secret, token: tokenNode } = (
-      token.data as { createToken: { secret: string; token: { id: string; tokenId: string } } }
-    ).createToken;
+    const { secret, token: tokenNode } = (token.data as { createToken: { secret: string; token: { id: string } } })
+      .createToken;
     const payload = randomBytes(4096);
     const deleteSecret = "bye-bye";
     const created = await gql(
@@ -150,11 +151,11 @@ describe("Send over GraphQL", () => {
       body: payload,
     });
     expect(upload.status).toBe(200);
-    const noToken = await gql(base, `mutation { completeTransfer(id: "${transfer.transferId}") { status } }`);
+    const noToken = await gql(base, `mutation { completeTransfer(id: "${transfer.id}") { status } }`);
     expect(noToken.errors?.[0]?.extensions?.code).toBe("unauthorized");
     const completed = await gql(
       base,
-      `mutation { completeTransfer(id: "${transfer.transferId}") { status downloads maxDownloads } }`,
+      `mutation { completeTransfer(id: "${transfer.id}") { status downloads maxDownloads } }`,
       undefined,
       { authorization: `Bearer ${secret}` },
     );
@@ -163,8 +164,31 @@ describe("Send over GraphQL", () => {
     const download = await fetch(`${base}/api/transfers/id/${transfer.transferId}/payload/download-bytes`);
     expect(Buffer.from(await download.arrayBuffer()).equals(payload)).toBe(true);
 
+    /** The transfer's status reads in its audit trail (REST's status route and Query.transfer each write one). */
+    const statusReads = async () => {
+      const res = await fetch(`${base}/api/admin/audit/transfers/id/${transfer.transferId}/all`, { headers: admin });
+      const { records } = (await res.json()) as { records: { action?: string }[] };
+      return records.filter((r) => r.action === "transfer.status_read").length;
+    };
     const node = await gql(base, `{ node(id: "${transfer.id}") { id ... on Transfer { downloads status } } }`);
     expect(node.data).toEqual({ node: { id: transfer.id, downloads: 1, status: "COMPLETED" } });
+    // Loading the node is a read through the graph, not a status request: no audit record; Query.transfer writes one.
+    expect(await statusReads()).toBe(0);
+    const status = await gql(base, `{ transfer(id: "${transfer.id}") { id status } }`);
+    expect(status.data).toEqual({ transfer: { id: transfer.id, status: "COMPLETED" } });
+    expect(await statusReads()).toBe(1);
+
+    // Lookups by a well-formed id that matches nothing answer null; an id of another type is the caller's mistake.
+    const unknown = Buffer.from("Transfer:AAAAAAAAAAAAAAAAAAAAAA").toString("base64");
+    expect(await gql(base, `{ transfer(id: "${unknown}") { status } }`)).toEqual({ data: { transfer: null } });
+    const many = await gql(base, `{ nodes(ids: ["${transfer.id}", "${unknown}"]) { id } }`);
+    expect(many.data).toEqual({ nodes: [{ id: transfer.id }, null] });
+    const wrongType = await gql(base, `{ transfer(id: "${tokenNode.id}") { status } }`);
+    expect(wrongType.errors?.[0]?.extensions?.code).toBe("invalid_request");
+    const rawId = await gql(base, `mutation { completeTransfer(id: "${transfer.transferId}") { status } }`, undefined, {
+      authorization: `Bearer ${secret}`,
+    });
+    expect(rawId.errors?.[0]?.extensions?.code).toBe("invalid_request");
     const tokenPublic = await gql(base, `{ node(id: "${tokenNode.id}") { id } }`);
     expect(tokenPublic.errors?.[0]?.extensions?.code).toBe("unauthorized");
     const tokenAdmin = await gql(
@@ -177,12 +201,12 @@ describe("Send over GraphQL", () => {
 
     const listed = await gql(
       base,
-      "{ transfers(first: 10) { edges { node { transferId } } } stats { transfers tokens byStatus { status count } } }",
+      "{ transfers(first: 10) { edges { node { id } } } stats { transfers tokens byStatus { status count } } }",
       undefined,
       admin,
     );
     expect(listed.data).toEqual({
-      transfers: { edges: [{ node: { transferId: transfer.transferId } }] },
+      transfers: { edges: [{ node: { id: transfer.id } }] },
       stats: {
         transfers: 1,
         tokens: 1,
@@ -199,18 +223,18 @@ describe("Send over GraphQL", () => {
 
     const wrongSecret = await gql(
       base,
-      `mutation { deleteTransfer(id: "${transfer.transferId}", deleteAuth: "nope") { status } }`,
+      `mutation { deleteTransfer(id: "${transfer.id}", deleteAuth: "nope") { status } }`,
     );
     expect(wrongSecret.errors?.[0]?.extensions?.code).toBeDefined();
     const deleted = await gql(
       base,
-      `mutation { deleteTransfer(id: "${transfer.transferId}", deleteAuth: "${deleteSecret}") { status } }`,
+      `mutation { deleteTransfer(id: "${transfer.id}", deleteAuth: "${deleteSecret}") { status } }`,
     );
     expect(deleted.data).toEqual({ deleteTransfer: { status: "DELETED" } });
-    const gone = await gql(base, `{ transfer(id: "${transfer.transferId}") { status } }`);
+    const gone = await gql(base, `{ transfer(id: "${transfer.id}") { status } }`);
     expect(gone.errors?.[0]?.extensions?.code).toBe("transfer_deleted");
 
-    const revoked = await gql(base, `mutation { revokeToken(id: "${tokenNode.tokenId}") { state } }`, undefined, admin);
+    const revoked = await gql(base, `mutation { revokeToken(id: "${tokenNode.id}") { state } }`, undefined, admin);
     expect(revoked.data).toEqual({ revokeToken: { state: "REVOKED" } });
     const refused = await gql(base, "mutation { createTransfer(input: { size: 10 }) { transfer { id } } }", undefined, {
       authorization: `Bearer ${secret}`,
