@@ -52,6 +52,39 @@ export type BucketObjectsArgs = {
   sort?: InputMaybe<ObjectSort>;
 };
 
+/** POST the ciphertext (application/octet-stream, with the sender token) to Glider's byte route */
+export type ByteUpload = {
+  __typename?: 'ByteUpload';
+  /** The REST byte route (relative to this server) */
+  url: Scalars['String']['output'];
+};
+
+/** The transfer whose upload is complete */
+export type CompleteTransferInput = {
+  /** The transfer's global id */
+  id: Scalars['ID']['input'];
+};
+
+/** The completed transfer */
+export type CompleteTransferPayload = {
+  __typename?: 'CompleteTransferPayload';
+  /** The transfer */
+  transfer: Transfer;
+};
+
+/** The bucket to scan */
+export type ComputeSavingsInput = {
+  /** The bucket to scan */
+  bucket: Scalars['String']['input'];
+};
+
+/** The scan started or joined */
+export type ComputeSavingsPayload = {
+  __typename?: 'ComputeSavingsPayload';
+  /** Follow it with `savingsProgress` */
+  job: SavingsJob;
+};
+
 /** A new sender token's label and limits */
 export type CreateTokenInput = {
   /** Lifetime; absent = never expires */
@@ -96,6 +129,36 @@ export type CreateTransferPayload = {
   upload: UploadInstructions;
 };
 
+/** The object to delete */
+export type DeleteObjectInput = {
+  /** The object's bucket */
+  bucket: Scalars['String']['input'];
+  /** The object's logical key */
+  key: Scalars['String']['input'];
+};
+
+/** The object deleted */
+export type DeleteObjectPayload = {
+  __typename?: 'DeleteObjectPayload';
+  /** The deleted StoredObject's global id (drop it from client caches) */
+  deletedId: Scalars['ID']['output'];
+};
+
+/** The transfer to delete and the secret that allows it */
+export type DeleteTransferInput = {
+  /** The delete secret (not its hash) */
+  deleteAuth: Scalars['String']['input'];
+  /** The transfer's global id */
+  id: Scalars['ID']['input'];
+};
+
+/** The deleted transfer (status DELETED) */
+export type DeleteTransferPayload = {
+  __typename?: 'DeleteTransferPayload';
+  /** The transfer */
+  transfer: Transfer;
+};
+
 /** A signed, short-lived download: GET `url` streams the verified original */
 export type DownloadTicket = {
   __typename?: 'DownloadTicket';
@@ -130,31 +193,31 @@ export type JobState =
 export type Mutation = {
   __typename?: 'Mutation';
   /** Marks an uploaded transfer complete, so it can be downloaded (the sender token that created it) */
-  completeTransfer: Transfer;
+  completeTransfer: CompleteTransferPayload;
   /** Starts (or joins) the scan that computes a bucket's savings; follow it with `savingsProgress` */
-  computeSavings: SavingsJob;
+  computeSavings: ComputeSavingsPayload;
   /** Issues a sender token (admin); its secret is returned once */
   createToken: CreateTokenPayload;
   /** Creates a transfer for the caller's sender token (bearer); upload the ciphertext next */
   createTransfer: CreateTransferPayload;
-  /** Deletes an object; true when done */
-  deleteObject: Scalars['Boolean']['output'];
+  /** Deletes an object */
+  deleteObject: DeleteObjectPayload;
   /** Deletes a transfer and its payload, with the secret whose hash was given at creation */
-  deleteTransfer: Transfer;
+  deleteTransfer: DeleteTransferPayload;
   /** A short-lived signed link that streams an object's verified original (deltas reconstructed) */
-  prepareDownload: DownloadTicket;
+  prepareDownload: PrepareDownloadPayload;
   /** Revokes a sender token (admin): it creates no more transfers */
-  revokeToken: Token;
+  revokeToken: RevokeTokenPayload;
 };
 
 
 export type MutationCompleteTransferArgs = {
-  id: Scalars['ID']['input'];
+  input: CompleteTransferInput;
 };
 
 
 export type MutationComputeSavingsArgs = {
-  bucket: Scalars['String']['input'];
+  input: ComputeSavingsInput;
 };
 
 
@@ -169,25 +232,22 @@ export type MutationCreateTransferArgs = {
 
 
 export type MutationDeleteObjectArgs = {
-  bucket: Scalars['String']['input'];
-  key: Scalars['String']['input'];
+  input: DeleteObjectInput;
 };
 
 
 export type MutationDeleteTransferArgs = {
-  deleteAuth: Scalars['String']['input'];
-  id: Scalars['ID']['input'];
+  input: DeleteTransferInput;
 };
 
 
 export type MutationPrepareDownloadArgs = {
-  bucket: Scalars['String']['input'];
-  key: Scalars['String']['input'];
+  input: PrepareDownloadInput;
 };
 
 
 export type MutationRevokeTokenArgs = {
-  id: Scalars['ID']['input'];
+  input: RevokeTokenInput;
 };
 
 export type Node = {
@@ -234,6 +294,32 @@ export type PageInfo = {
 export type PayloadMode =
   | 'BYTES'
   | 'PRESIGNED';
+
+/** The object to download */
+export type PrepareDownloadInput = {
+  /** The object's bucket */
+  bucket: Scalars['String']['input'];
+  /** The object's logical key */
+  key: Scalars['String']['input'];
+};
+
+/** The signed download */
+export type PrepareDownloadPayload = {
+  __typename?: 'PrepareDownloadPayload';
+  /** GET its `url` before it expires */
+  download: DownloadTicket;
+};
+
+/** Upload the ciphertext straight to the object store with this presigned request */
+export type PresignedUpload = {
+  __typename?: 'PresignedUpload';
+  /** After this instant `url` is refused */
+  expiresAt: Scalars['DateTime']['output'];
+  /** HTTP method for `url` */
+  method: Scalars['String']['output'];
+  /** The presigned upload URL */
+  url: Scalars['String']['output'];
+};
 
 export type Query = {
   __typename?: 'Query';
@@ -323,6 +409,19 @@ export type QueryTransfersConnectionEdge = {
   __typename?: 'QueryTransfersConnectionEdge';
   cursor: Scalars['String']['output'];
   node: Transfer;
+};
+
+/** The token to revoke */
+export type RevokeTokenInput = {
+  /** The token's global id */
+  id: Scalars['ID']['input'];
+};
+
+/** The revoked token */
+export type RevokeTokenPayload = {
+  __typename?: 'RevokeTokenPayload';
+  /** The token (state REVOKED) */
+  token: Token;
 };
 
 /** A bucket's savings scan, started or joined */
@@ -491,16 +590,7 @@ export type TransferStatusCount = {
 };
 
 /** Where the sender puts the ciphertext: a presigned PUT, or the byte route */
-export type UploadInstructions = {
-  __typename?: 'UploadInstructions';
-  expiresAt: Maybe<Scalars['DateTime']['output']>;
-  /** HTTP method for `url` (presigned) */
-  method: Maybe<Scalars['String']['output']>;
-  /** Which of the two ways applies */
-  mode: PayloadMode;
-  /** Presigned upload URL (presigned) */
-  url: Maybe<Scalars['String']['output']>;
-};
+export type UploadInstructions = ByteUpload | PresignedUpload;
 
 export type BucketsQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -547,7 +637,7 @@ export type ComputeSavingsMutationVariables = Exact<{
 }>;
 
 
-export type ComputeSavingsMutation = { __typename?: 'Mutation', computeSavings: { __typename?: 'SavingsJob', taskId: string, bucket: string, state: JobState } };
+export type ComputeSavingsMutation = { __typename?: 'Mutation', computeSavings: { __typename?: 'ComputeSavingsPayload', job: { __typename?: 'SavingsJob', taskId: string, bucket: string, state: JobState } } };
 
 export type PrepareDownloadMutationVariables = Exact<{
   bucket: Scalars['String']['input'];
@@ -555,7 +645,7 @@ export type PrepareDownloadMutationVariables = Exact<{
 }>;
 
 
-export type PrepareDownloadMutation = { __typename?: 'Mutation', prepareDownload: { __typename?: 'DownloadTicket', token: string, url: string, estimatedBytes: number, expiresAt: string } };
+export type PrepareDownloadMutation = { __typename?: 'Mutation', prepareDownload: { __typename?: 'PrepareDownloadPayload', download: { __typename?: 'DownloadTicket', token: string, url: string, estimatedBytes: number, expiresAt: string } } };
 
 export type DeleteObjectMutationVariables = Exact<{
   bucket: Scalars['String']['input'];
@@ -563,7 +653,7 @@ export type DeleteObjectMutationVariables = Exact<{
 }>;
 
 
-export type DeleteObjectMutation = { __typename?: 'Mutation', deleteObject: boolean };
+export type DeleteObjectMutation = { __typename?: 'Mutation', deleteObject: { __typename?: 'DeleteObjectPayload', deletedId: string } };
 
 export type SavingsProgressSubscriptionVariables = Exact<{
   bucket: Scalars['String']['input'];
@@ -577,7 +667,7 @@ export const BucketsDocument = {"kind":"Document","definitions":[{"kind":"Operat
 export const FolderDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Folder"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"bucket"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"prefix"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"sort"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ObjectSort"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"compressed"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Boolean"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"search"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"bucket"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"name"},"value":{"kind":"Variable","name":{"kind":"Name","value":"bucket"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"objects"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"prefix"},"value":{"kind":"Variable","name":{"kind":"Name","value":"prefix"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}},{"kind":"Argument","name":{"kind":"Name","value":"sort"},"value":{"kind":"Variable","name":{"kind":"Name","value":"sort"}}},{"kind":"Argument","name":{"kind":"Name","value":"compressed"},"value":{"kind":"Variable","name":{"kind":"Name","value":"compressed"}}},{"kind":"Argument","name":{"kind":"Name","value":"search"},"value":{"kind":"Variable","name":{"kind":"Name","value":"search"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"commonPrefixes"}},{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cursor"}},{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ObjectFields"}}]}}]}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ObjectFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StoredObject"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"bucket"}},{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"originalBytes"}},{"kind":"Field","name":{"kind":"Name","value":"storedBytes"}},{"kind":"Field","name":{"kind":"Name","value":"compressed"}},{"kind":"Field","name":{"kind":"Name","value":"savingsPct"}},{"kind":"Field","name":{"kind":"Name","value":"modified"}},{"kind":"Field","name":{"kind":"Name","value":"acceptRanges"}}]}}]} as unknown as DocumentNode<FolderQuery, FolderQueryVariables>;
 export const StoredObjectDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"StoredObject"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"bucket"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"key"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"object"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"bucket"},"value":{"kind":"Variable","name":{"kind":"Name","value":"bucket"}}},{"kind":"Argument","name":{"kind":"Name","value":"key"},"value":{"kind":"Variable","name":{"kind":"Name","value":"key"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ObjectFields"}},{"kind":"Field","name":{"kind":"Name","value":"sha256"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ObjectFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StoredObject"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"bucket"}},{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"originalBytes"}},{"kind":"Field","name":{"kind":"Name","value":"storedBytes"}},{"kind":"Field","name":{"kind":"Name","value":"compressed"}},{"kind":"Field","name":{"kind":"Name","value":"savingsPct"}},{"kind":"Field","name":{"kind":"Name","value":"modified"}},{"kind":"Field","name":{"kind":"Name","value":"acceptRanges"}}]}}]} as unknown as DocumentNode<StoredObjectQuery, StoredObjectQueryVariables>;
 export const NodeDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Node"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Bucket"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"StoredObject"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"bucket"}},{"kind":"Field","name":{"kind":"Name","value":"key"}}]}}]}}]}}]} as unknown as DocumentNode<NodeQuery, NodeQueryVariables>;
-export const ComputeSavingsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"ComputeSavings"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"bucket"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"computeSavings"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"bucket"},"value":{"kind":"Variable","name":{"kind":"Name","value":"bucket"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"taskId"}},{"kind":"Field","name":{"kind":"Name","value":"bucket"}},{"kind":"Field","name":{"kind":"Name","value":"state"}}]}}]}}]} as unknown as DocumentNode<ComputeSavingsMutation, ComputeSavingsMutationVariables>;
-export const PrepareDownloadDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"PrepareDownload"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"bucket"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"key"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"prepareDownload"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"bucket"},"value":{"kind":"Variable","name":{"kind":"Name","value":"bucket"}}},{"kind":"Argument","name":{"kind":"Name","value":"key"},"value":{"kind":"Variable","name":{"kind":"Name","value":"key"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"token"}},{"kind":"Field","name":{"kind":"Name","value":"url"}},{"kind":"Field","name":{"kind":"Name","value":"estimatedBytes"}},{"kind":"Field","name":{"kind":"Name","value":"expiresAt"}}]}}]}}]} as unknown as DocumentNode<PrepareDownloadMutation, PrepareDownloadMutationVariables>;
-export const DeleteObjectDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"DeleteObject"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"bucket"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"key"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"deleteObject"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"bucket"},"value":{"kind":"Variable","name":{"kind":"Name","value":"bucket"}}},{"kind":"Argument","name":{"kind":"Name","value":"key"},"value":{"kind":"Variable","name":{"kind":"Name","value":"key"}}}]}]}}]} as unknown as DocumentNode<DeleteObjectMutation, DeleteObjectMutationVariables>;
+export const ComputeSavingsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"ComputeSavings"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"bucket"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"computeSavings"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"bucket"},"value":{"kind":"Variable","name":{"kind":"Name","value":"bucket"}}}]}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"job"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"taskId"}},{"kind":"Field","name":{"kind":"Name","value":"bucket"}},{"kind":"Field","name":{"kind":"Name","value":"state"}}]}}]}}]}}]} as unknown as DocumentNode<ComputeSavingsMutation, ComputeSavingsMutationVariables>;
+export const PrepareDownloadDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"PrepareDownload"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"bucket"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"key"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"prepareDownload"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"bucket"},"value":{"kind":"Variable","name":{"kind":"Name","value":"bucket"}}},{"kind":"ObjectField","name":{"kind":"Name","value":"key"},"value":{"kind":"Variable","name":{"kind":"Name","value":"key"}}}]}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"download"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"token"}},{"kind":"Field","name":{"kind":"Name","value":"url"}},{"kind":"Field","name":{"kind":"Name","value":"estimatedBytes"}},{"kind":"Field","name":{"kind":"Name","value":"expiresAt"}}]}}]}}]}}]} as unknown as DocumentNode<PrepareDownloadMutation, PrepareDownloadMutationVariables>;
+export const DeleteObjectDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"DeleteObject"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"bucket"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"key"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"deleteObject"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"bucket"},"value":{"kind":"Variable","name":{"kind":"Name","value":"bucket"}}},{"kind":"ObjectField","name":{"kind":"Name","value":"key"},"value":{"kind":"Variable","name":{"kind":"Name","value":"key"}}}]}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"deletedId"}}]}}]}}]} as unknown as DocumentNode<DeleteObjectMutation, DeleteObjectMutationVariables>;
 export const SavingsProgressDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"SavingsProgress"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"bucket"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"savingsProgress"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"bucket"},"value":{"kind":"Variable","name":{"kind":"Name","value":"bucket"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"taskId"}},{"kind":"Field","name":{"kind":"Name","value":"bucket"}},{"kind":"Field","name":{"kind":"Name","value":"state"}},{"kind":"Field","name":{"kind":"Name","value":"scannedObjects"}},{"kind":"Field","name":{"kind":"Name","value":"objectCount"}},{"kind":"Field","name":{"kind":"Name","value":"originalBytes"}},{"kind":"Field","name":{"kind":"Name","value":"storedBytes"}},{"kind":"Field","name":{"kind":"Name","value":"savingsPct"}},{"kind":"Field","name":{"kind":"Name","value":"errorCode"}}]}}]}}]} as unknown as DocumentNode<SavingsProgressSubscription, SavingsProgressSubscriptionVariables>;

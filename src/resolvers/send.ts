@@ -23,6 +23,9 @@ async function orNull<T>(code: ErrorCode, run: () => Promise<T>): Promise<T | nu
   }
 }
 
+/** The REST byte route a GraphQL sender uploads to (the service only says "bytes"). */
+export const byteUploadUrl = (id: string) => `/api/transfers/id/${id}/payload/upload-bytes`;
+
 /** Query#transfer: audited as REST's status route (a miss included), but null instead of an error. */
 export function transferStatus(id: string, ctx: GraphQLContext) {
   return orNull("transfer_not_found", () =>

@@ -6,7 +6,13 @@ const JobStateEnum = builder.enumType("JobState", {
   values: ["IDLE", "RUNNING", "DONE", "FAILED", "CANCELLED"] as const satisfies readonly JobState[],
 });
 
-const SavingsJob = builder.objectRef<{ taskId: string; bucket: string; state: JobState }>("SavingsJob").implement({
+interface Job {
+  taskId: string;
+  bucket: string;
+  state: JobState;
+}
+
+const SavingsJob = builder.objectRef<Job>("SavingsJob").implement({
   description: "A bucket's savings scan, started or joined",
   fields: (t) => ({
     taskId: t.exposeString("taskId", { description: "The job's id; concurrent starts for one bucket share it" }),
@@ -45,12 +51,24 @@ const SavingsProgress = builder.objectRef<Progress>("SavingsProgress").implement
 });
 
 // Mutation#computeSavings
+const ComputeSavingsInput = builder.inputType("ComputeSavingsInput", {
+  description: "The bucket to scan",
+  fields: (t) => ({ bucket: t.string({ required: true, description: "The bucket to scan" }) }),
+});
+
+const ComputeSavingsPayload = builder.objectRef<{ job: Job }>("ComputeSavingsPayload").implement({
+  description: "The scan started or joined",
+  fields: (t) => ({
+    job: t.field({ type: SavingsJob, description: "Follow it with `savingsProgress`", resolve: (p) => p.job }),
+  }),
+});
+
 builder.mutationField("computeSavings", (t) =>
   t.field({
-    type: SavingsJob,
+    type: ComputeSavingsPayload,
     description: "Starts (or joins) the scan that computes a bucket's savings; follow it with `savingsProgress`",
-    args: { bucket: t.arg.string({ required: true, description: "The bucket to scan" }) },
-    resolve: (_root, args, ctx) => startSavings(args.bucket, ctx),
+    args: { input: t.arg({ type: ComputeSavingsInput, required: true, description: "The bucket" }) },
+    resolve: async (_root, { input }, ctx) => ({ job: await startSavings(input.bucket, ctx) }),
   }),
 );
 

@@ -77,13 +77,32 @@ builder.queryField("object", (t) =>
 );
 
 // Mutation#deleteObject
+const DeleteObjectInput = builder.inputType("DeleteObjectInput", {
+  description: "The object to delete",
+  fields: (t) => ({
+    bucket: t.string({ required: true, description: "The object's bucket" }),
+    key: t.string({ required: true, description: "The object's logical key" }),
+  }),
+});
+
+const DeleteObjectPayload = builder.objectRef<{ bucket: string; key: string }>("DeleteObjectPayload").implement({
+  description: "The object deleted",
+  fields: (t) => ({
+    deletedId: t.globalID({
+      description: "The deleted StoredObject's global id (drop it from client caches)",
+      resolve: (o) => ({ type: StoredObject, id: objectId(o) }),
+    }),
+  }),
+});
+
 builder.mutationField("deleteObject", (t) =>
-  t.boolean({
-    description: "Deletes an object; true when done",
-    args: {
-      bucket: t.arg.string({ required: true, description: "The object's bucket" }),
-      key: t.arg.string({ required: true, description: "The object's logical key" }),
+  t.field({
+    type: DeleteObjectPayload,
+    description: "Deletes an object",
+    args: { input: t.arg({ type: DeleteObjectInput, required: true, description: "The object" }) },
+    resolve: async (_root, { input }, ctx) => {
+      await deleteObject(input.bucket, input.key, ctx);
+      return { bucket: input.bucket, key: input.key };
     },
-    resolve: (_root, args, ctx) => deleteObject(args.bucket, args.key, ctx),
   }),
 );

@@ -88,13 +88,25 @@ builder.mutationField("createToken", (t) =>
   }),
 );
 
+const RevokeTokenInput = builder.inputType("RevokeTokenInput", {
+  description: "The token to revoke",
+  fields: (t) => ({ id: t.globalID({ for: Token, required: true, description: "The token's global id" }) }),
+});
+
+const RevokeTokenPayload = builder.objectRef<{ token: TokenView }>("RevokeTokenPayload").implement({
+  description: "The revoked token",
+  fields: (t) => ({
+    token: t.field({ type: Token, description: "The token (state REVOKED)", resolve: (p) => p.token }),
+  }),
+});
+
 // Mutation#revokeToken (admin)
 builder.mutationField("revokeToken", (t) =>
   t.field({
-    type: Token,
+    type: RevokeTokenPayload,
     description: "Revokes a sender token (admin): it creates no more transfers",
     authScopes: { admin: true },
-    args: { id: t.arg.globalID({ for: Token, required: true, description: "The token's global id" }) },
-    resolve: (_root, args, ctx) => revokeToken(args.id.id, ctx),
+    args: { input: t.arg({ type: RevokeTokenInput, required: true, description: "The token" }) },
+    resolve: async (_root, { input }, ctx) => ({ token: await revokeToken(input.id.id, ctx) }),
   }),
 );

@@ -1,5 +1,6 @@
 import { resolveArrayConnection } from "@pothos/plugin-relay";
 import {
+  byteUploadUrl,
   completeTransfer,
   createTransfer,
   deleteTransfer,
@@ -82,26 +83,37 @@ export const Transfer = builder.node(builder.objectRef<TransferView>("Transfer")
   }),
 });
 
-const UploadInstructions = builder.objectRef<UploadTarget>("UploadInstructions").implement({
-  description: "Where the sender puts the ciphertext: a presigned PUT, or the byte route",
+type Presigned = Extract<UploadTarget, { mode: "presigned" }>;
+/** The byte route of one transfer: the service says "bytes", the front door knows the route. */
+interface ByteRoute {
+  mode: "bytes";
+  url: string;
+}
+
+const PresignedUpload = builder.objectRef<Presigned>("PresignedUpload").implement({
+  description: "Upload the ciphertext straight to the object store with this presigned request",
   fields: (t) => ({
-    mode: t.field({ type: PayloadMode, description: "Which of the two ways applies", resolve: (u) => u.mode }),
-    method: t.string({
-      nullable: true,
-      description: "HTTP method for `url` (presigned)",
-      resolve: (u) => (u.mode === "presigned" ? u.method : null),
-    }),
-    url: t.string({
-      nullable: true,
-      description: "Presigned upload URL (presigned)",
-      resolve: (u) => (u.mode === "presigned" ? u.url : null),
-    }),
+    method: t.exposeString("method", { description: "HTTP method for `url`" }),
+    url: t.exposeString("url", { description: "The presigned upload URL" }),
     expiresAt: t.field({
       type: "DateTime",
-      nullable: true,
-      resolve: (u) => (u.mode === "presigned" ? u.expiresAt : null),
+      description: "After this instant `url` is refused",
+      resolve: (u) => u.expiresAt,
     }),
   }),
+});
+
+const ByteUpload = builder.objectRef<ByteRoute>("ByteUpload").implement({
+  description: "POST the ciphertext (application/octet-stream, with the sender token) to Glider's byte route",
+  fields: (t) => ({
+    url: t.exposeString("url", { description: "The REST byte route (relative to this server)" }),
+  }),
+});
+
+const UploadInstructions = builder.unionType("UploadInstructions", {
+  description: "Where the sender puts the ciphertext: a presigned PUT, or the byte route",
+  types: [PresignedUpload, ByteUpload],
+  resolveType: (u) => (u.mode === "presigned" ? PresignedUpload : ByteUpload),
 });
 
 const CreateTransferPayload = builder
@@ -117,7 +129,8 @@ const CreateTransferPayload = builder
       upload: t.field({
         type: UploadInstructions,
         description: "Where to upload the ciphertext",
-        resolve: (p) => p.upload,
+        resolve: (p) =>
+          p.upload.mode === "presigned" ? p.upload : { mode: "bytes" as const, url: byteUploadUrl(p.transfer.id) },
       }),
     }),
   });
@@ -221,25 +234,45 @@ builder.mutationField("createTransfer", (t) =>
   }),
 );
 
+/** A mutation's payload holding the transfer it changed. */
+function TransferPayload(name: string, description: string) {
+  return builder.objectRef<{ transfer: TransferView }>(name).implement({
+    description,
+    fields: (t) => ({ transfer: t.field({ type: Transfer, description: "The transfer", resolve: (p) => p.transfer }) }),
+  });
+}
+
+const CompleteTransferInput = builder.inputType("CompleteTransferInput", {
+  description: "The transfer whose upload is complete",
+  fields: (t) => ({ id: t.globalID({ for: Transfer, required: true, description: "The transfer's global id" }) }),
+});
+
+const DeleteTransferInput = builder.inputType("DeleteTransferInput", {
+  description: "The transfer to delete and the secret that allows it",
+  fields: (t) => ({
+    id: t.globalID({ for: Transfer, required: true, description: "The transfer's global id" }),
+    deleteAuth: t.string({ required: true, description: "The delete secret (not its hash)" }),
+  }),
+});
+
 // Mutation#completeTransfer (sender token)
 builder.mutationField("completeTransfer", (t) =>
   t.field({
-    type: Transfer,
+    type: TransferPayload("CompleteTransferPayload", "The completed transfer"),
     description: "Marks an uploaded transfer complete, so it can be downloaded (the sender token that created it)",
-    args: { id: t.arg.globalID({ for: Transfer, required: true, description: "The transfer's global id" }) },
-    resolve: (_root, args, ctx) => completeTransfer(args.id.id, ctx),
+    args: { input: t.arg({ type: CompleteTransferInput, required: true, description: "The transfer" }) },
+    resolve: async (_root, { input }, ctx) => ({ transfer: await completeTransfer(input.id.id, ctx) }),
   }),
 );
 
 // Mutation#deleteTransfer (delete secret)
 builder.mutationField("deleteTransfer", (t) =>
   t.field({
-    type: Transfer,
+    type: TransferPayload("DeleteTransferPayload", "The deleted transfer (status DELETED)"),
     description: "Deletes a transfer and its payload, with the secret whose hash was given at creation",
-    args: {
-      id: t.arg.globalID({ for: Transfer, required: true, description: "The transfer's global id" }),
-      deleteAuth: t.arg.string({ required: true, description: "The delete secret (not its hash)" }),
-    },
-    resolve: (_root, args, ctx) => deleteTransfer(args.id.id, args.deleteAuth, ctx),
+    args: { input: t.arg({ type: DeleteTransferInput, required: true, description: "The transfer and its secret" }) },
+    resolve: async (_root, { input }, ctx) => ({
+      transfer: await deleteTransfer(input.id.id, input.deleteAuth, ctx),
+    }),
   }),
 );

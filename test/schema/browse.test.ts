@@ -83,8 +83,8 @@ describe.each(BACKENDS.filter((b) => b.name !== "memory"))("GraphQL browse API o
     const want = expected.objects.find((o) => o.key === "apps/viewer/viewer-4.1.0.zip");
     const { data, errors } = await gql(base, PrepareDownloadDocument, { bucket: "fixture", key: want?.key ?? "" });
     expect(errors).toBeUndefined();
-    expect(data?.prepareDownload.estimatedBytes).toBe(want?.original_bytes);
-    const res = await fetch(`${base}${data?.prepareDownload.url}`);
+    expect(data?.prepareDownload.download.estimatedBytes).toBe(want?.original_bytes);
+    const res = await fetch(`${base}${data?.prepareDownload.download.url}`);
     const bytes = Buffer.from(await res.arrayBuffer());
     expect(createHash("sha256").update(bytes).digest("hex")).toBe(want?.sha256);
   });
@@ -104,14 +104,16 @@ describe.each(BACKENDS.filter((b) => b.name !== "memory"))("GraphQL browse API o
 
   it("computes savings and deletes objects", async () => {
     const job = await gql(base, ComputeSavingsDocument, { bucket: "fixture" });
-    expect(job.data?.computeSavings).toMatchObject({ bucket: "fixture" });
+    expect(job.data?.computeSavings.job).toMatchObject({ bucket: "fixture" });
     await fetch(`${base}/api/upload?bucket=fixture&key=tmp/x.txt`, {
       method: "POST",
       headers: { "content-type": "application/octet-stream" },
       body: "x",
     });
     expect((await gql(base, DeleteObjectDocument, { bucket: "fixture", key: "tmp/x.txt" })).data).toEqual({
-      deleteObject: true,
+      deleteObject: {
+        deletedId: Buffer.from(`StoredObject:${JSON.stringify(["fixture", "tmp/x.txt"])}`).toString("base64"),
+      },
     });
     const again = await gql(base, DeleteObjectDocument, { bucket: "fixture", key: "tmp/x.txt" });
     expect(again.errors?.[0].extensions?.code).toBe("key_not_found");

@@ -36,14 +36,17 @@ describe("GraphQL schema conventions", () => {
 
   it("takes global ids, looks up nullably, and offers only the paging each list supports", () => {
     const query = schema.getQueryType()?.getFields() ?? {};
-    const mutation = schema.getMutationType()?.getFields() ?? {};
     const argType = (field: GraphQLField<unknown, unknown> | undefined, arg: string) =>
       field?.args.find((a) => a.name === arg)?.type.toString();
     expect(argType(query.transfer, "id")).toBe("ID!");
     expect(query.transfer?.type.toString()).toBe("Transfer");
     expect(query.nodes?.type.toString()).toBe("[Node]!");
-    for (const name of ["completeTransfer", "deleteTransfer", "revokeToken"]) {
-      expect(argType(mutation[name], "id"), name).toBe("ID!");
+    const inputField = (name: string, field: string) =>
+      (schema.getType(name) as { getFields(): Record<string, { type: { toString(): string } }> } | undefined)
+        ?.getFields()
+        [field]?.type.toString();
+    for (const name of ["CompleteTransferInput", "DeleteTransferInput", "RevokeTokenInput"]) {
+      expect(inputField(name, "id"), name).toBe("ID!");
     }
     const bucket = schema.getType("Bucket") as GraphQLObjectType;
     expect(bucket.getFields().objects?.args.map((a) => a.name)).not.toEqual(
@@ -51,6 +54,24 @@ describe("GraphQL schema conventions", () => {
     );
     const token = schema.getType("Token") as GraphQLObjectType;
     expect(Object.keys(token.getFields())).not.toContain("tokenId");
+  });
+
+  it("gives every mutation one `input: …Input!` argument and a `…Payload` result; upload instructions are a union", () => {
+    const mutations = Object.values(schema.getMutationType()?.getFields() ?? {});
+    const shapes = mutations.map((m) => ({
+      name: m.name,
+      args: m.args.map((a) => `${a.name}: ${a.type}`),
+      type: m.type.toString(),
+    }));
+    const capital = (name: string) => name[0]?.toUpperCase() + name.slice(1);
+    expect(shapes).toEqual(
+      mutations.map((m) => ({
+        name: m.name,
+        args: [`input: ${capital(m.name)}Input!`],
+        type: `${capital(m.name)}Payload!`,
+      })),
+    );
+    expect(schema.getType("UploadInstructions")?.constructor.name).toBe("GraphQLUnionType");
   });
 
   it("describes every domain object type", () => {

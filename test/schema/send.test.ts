@@ -130,7 +130,7 @@ describe("Send over GraphQL", () => {
     const deleteSecret = "bye-bye";
     const created = await gql(
       base,
-      `mutation($input: CreateTransferInput!) { createTransfer(input: $input) { transfer { id transferId status mode size } upload { mode url } } }`,
+      `mutation($input: CreateTransferInput!) { createTransfer(input: $input) { transfer { id transferId status mode size } upload { __typename ... on ByteUpload { url } } } }`,
       {
         input: {
           size: payload.length,
@@ -141,25 +141,40 @@ describe("Send over GraphQL", () => {
       { authorization: `Bearer ${secret}` },
     );
     expect(created.errors).toBeUndefined();
-    const transfer = (
-      created.data as { createTransfer: { transfer: { id: string; transferId: string; mode: string } } }
-    ).createTransfer.transfer;
+    const { transfer, upload: instructions } = (
+      created.data as {
+        createTransfer: {
+          transfer: { id: string; transferId: string; mode: string };
+          upload: { __typename: string; url: string };
+        };
+      }
+    ).createTransfer;
     expect(transfer.mode).toBe("BYTES");
-    const upload = await fetch(`${base}/api/transfers/id/${transfer.transferId}/payload/upload-bytes`, {
+    // UploadInstructions is a union: the byte store answers a ByteUpload carrying its route.
+    expect(instructions).toEqual({
+      __typename: "ByteUpload",
+      url: `/api/transfers/id/${transfer.transferId}/payload/upload-bytes`,
+    });
+    const upload = await fetch(`${base}${instructions.url}`, {
       method: "POST",
       headers: { authorization: `Bearer ${secret}`, "content-type": "application/octet-stream" },
       body: payload,
     });
     expect(upload.status).toBe(200);
-    const noToken = await gql(base, `mutation { completeTransfer(id: "${transfer.id}") { status } }`);
+    const noToken = await gql(
+      base,
+      `mutation { completeTransfer(input: { id: "${transfer.id}" }) { transfer { status } } }`,
+    );
     expect(noToken.errors?.[0]?.extensions?.code).toBe("unauthorized");
     const completed = await gql(
       base,
-      `mutation { completeTransfer(id: "${transfer.id}") { status downloads maxDownloads } }`,
+      `mutation { completeTransfer(input: { id: "${transfer.id}" }) { transfer { status downloads maxDownloads } } }`,
       undefined,
       { authorization: `Bearer ${secret}` },
     );
-    expect(completed.data).toEqual({ completeTransfer: { status: "COMPLETED", downloads: 0, maxDownloads: 2 } });
+    expect(completed.data).toEqual({
+      completeTransfer: { transfer: { status: "COMPLETED", downloads: 0, maxDownloads: 2 } },
+    });
 
     const download = await fetch(`${base}/api/transfers/id/${transfer.transferId}/payload/download-bytes`);
     expect(Buffer.from(await download.arrayBuffer()).equals(payload)).toBe(true);
@@ -185,9 +200,14 @@ describe("Send over GraphQL", () => {
     expect(many.data).toEqual({ nodes: [{ id: transfer.id }, null] });
     const wrongType = await gql(base, `{ transfer(id: "${tokenNode.id}") { status } }`);
     expect(wrongType.errors?.[0]?.extensions?.code).toBe("invalid_request");
-    const rawId = await gql(base, `mutation { completeTransfer(id: "${transfer.transferId}") { status } }`, undefined, {
-      authorization: `Bearer ${secret}`,
-    });
+    const rawId = await gql(
+      base,
+      `mutation { completeTransfer(input: { id: "${transfer.transferId}" }) { transfer { status } } }`,
+      undefined,
+      {
+        authorization: `Bearer ${secret}`,
+      },
+    );
     expect(rawId.errors?.[0]?.extensions?.code).toBe("invalid_request");
     const tokenPublic = await gql(base, `{ node(id: "${tokenNode.id}") { id } }`);
     expect(tokenPublic.errors?.[0]?.extensions?.code).toBe("unauthorized");
@@ -223,19 +243,24 @@ describe("Send over GraphQL", () => {
 
     const wrongSecret = await gql(
       base,
-      `mutation { deleteTransfer(id: "${transfer.id}", deleteAuth: "nope") { status } }`,
+      `mutation { deleteTransfer(input: { id: "${transfer.id}", deleteAuth: "nope" }) { transfer { status } } }`,
     );
     expect(wrongSecret.errors?.[0]?.extensions?.code).toBeDefined();
     const deleted = await gql(
       base,
-      `mutation { deleteTransfer(id: "${transfer.id}", deleteAuth: "${deleteSecret}") { status } }`,
+      `mutation { deleteTransfer(input: { id: "${transfer.id}", deleteAuth: "${deleteSecret}" }) { transfer { status } } }`,
     );
-    expect(deleted.data).toEqual({ deleteTransfer: { status: "DELETED" } });
+    expect(deleted.data).toEqual({ deleteTransfer: { transfer: { status: "DELETED" } } });
     const gone = await gql(base, `{ transfer(id: "${transfer.id}") { status } }`);
     expect(gone.errors?.[0]?.extensions?.code).toBe("transfer_deleted");
 
-    const revoked = await gql(base, `mutation { revokeToken(id: "${tokenNode.id}") { state } }`, undefined, admin);
-    expect(revoked.data).toEqual({ revokeToken: { state: "REVOKED" } });
+    const revoked = await gql(
+      base,
+      `mutation { revokeToken(input: { id: "${tokenNode.id}" }) { token { state } } }`,
+      undefined,
+      admin,
+    );
+    expect(revoked.data).toEqual({ revokeToken: { token: { state: "REVOKED" } } });
     const refused = await gql(base, "mutation { createTransfer(input: { size: 10 }) { transfer { id } } }", undefined, {
       authorization: `Bearer ${secret}`,
     });

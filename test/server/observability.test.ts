@@ -17,7 +17,7 @@ describe("GraphQL observability", () => {
     const post = (query: string) => app.inject({ method: "POST", url: "/graphql", payload: { query } });
     await post("query Health { health { status } }");
     await post("query Health { health { status } }");
-    const failed = await post(`mutation Start { computeSavings(bucket: "nope") { taskId } }`);
+    const failed = await post(`mutation Start { computeSavings(input: { bucket: "nope" }) { job { taskId } } }`);
     expect(failed.json().errors[0].extensions.code).toBe("bucket_not_found");
     // A query's expected error too (a transfer's global id around a malformed transfer id; a well-formed unknown one
     // answers null, without an error).

@@ -123,9 +123,20 @@ describe("Send: REST and GraphQL apply one set of rules", () => {
       (await injectJson(app, { method: "GET", url: `/api/transfers/id/${id}/status` })).body.error?.code,
     ];
     const gqlCodes = [
-      codeOf(await graphql(app, `mutation { completeTransfer(id: "${globalId}") { status } }`, bearer(secret))),
-      codeOf(await graphql(app, `mutation { completeTransfer(id: "${globalId}") { status } }`)),
-      codeOf(await graphql(app, `mutation { deleteTransfer(id: "${globalId}", deleteAuth: "wrong") { status } }`)),
+      codeOf(
+        await graphql(
+          app,
+          `mutation { completeTransfer(input: { id: "${globalId}" }) { transfer { status } } }`,
+          bearer(secret),
+        ),
+      ),
+      codeOf(await graphql(app, `mutation { completeTransfer(input: { id: "${globalId}" }) { transfer { status } } }`)),
+      codeOf(
+        await graphql(
+          app,
+          `mutation { deleteTransfer(input: { id: "${globalId}", deleteAuth: "wrong" }) { transfer { status } } }`,
+        ),
+      ),
       codeOf(await graphql(app, `{ transfer(id: "${globalId}") { status } }`)),
     ];
     expect(restCodes).toEqual(["invalid_state", "unauthorized", "forbidden", undefined]);
