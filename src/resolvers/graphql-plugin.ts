@@ -140,8 +140,14 @@ export async function graphqlPlugin(
     ],
     // Over WebSocket there is no HTTP reply: onSubscribe below passes the socket's signal through `wsSignal`.
     // The request's session selects its storage connection, exactly as for REST (rest/session.ts).
-    context: async ({ req, reply, wsSignal }: Partial<ServerContext> & { wsSignal?: AbortSignal }) => {
-      const credentials = credentialsFrom(req?.headers ?? {});
+    // Over WebSocket, credentials in graphql-ws' `connectionParams` win over the upgrade request's headers.
+    context: async ({
+      req,
+      reply,
+      wsSignal,
+      connectionParams,
+    }: Partial<ServerContext> & { wsSignal?: AbortSignal; connectionParams?: unknown }) => {
+      const credentials = credentialsFrom(req?.headers ?? {}, connectionParams);
       return createContext(
         await services.forSession(credentials.sessionId),
         wsSignal ?? (reply ? clientSignal(reply) : new AbortController().signal),
