@@ -159,6 +159,18 @@ export type DeleteTransferPayload = {
   transfer: Transfer;
 };
 
+/** The deleted transfer, or why it was not deleted */
+export type DeleteTransferResult = DeleteTransferPayload | DomainError;
+
+/** A domain failure (wrong secret, unknown or gone transfer, …) with REST's error code */
+export type DomainError = Error & {
+  __typename?: 'DomainError';
+  /** The stable error code, as REST's `error.code` */
+  code: Scalars['String']['output'];
+  /** What went wrong, for people */
+  message: Scalars['String']['output'];
+};
+
 /** A signed, short-lived download: GET `url` streams the verified original */
 export type DownloadTicket = {
   __typename?: 'DownloadTicket';
@@ -170,6 +182,14 @@ export type DownloadTicket = {
   token: Scalars['String']['output'];
   /** The REST download route (relative to this server) */
   url: Scalars['String']['output'];
+};
+
+/** An expected failure, returned as data */
+export type Error = {
+  /** The stable error code, as REST's `error.code` */
+  code: Scalars['String']['output'];
+  /** What went wrong, for people */
+  message: Scalars['String']['output'];
 };
 
 /** Liveness and readiness of this Glider instance */
@@ -203,7 +223,7 @@ export type Mutation = {
   /** Deletes an object */
   deleteObject: DeleteObjectPayload;
   /** Deletes a transfer and its payload, with the secret whose hash was given at creation */
-  deleteTransfer: DeleteTransferPayload;
+  deleteTransfer: DeleteTransferResult;
   /** A short-lived signed link that streams an object's verified original (deltas reconstructed) */
   prepareDownload: PrepareDownloadPayload;
   /** Revokes a sender token (admin): it creates no more transfers */

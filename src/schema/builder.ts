@@ -1,4 +1,5 @@
 import SchemaBuilder from "@pothos/core";
+import ErrorsPlugin from "@pothos/plugin-errors";
 import RelayPlugin, { decodeGlobalID } from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import { GraphQLScalarType } from "graphql";
@@ -17,7 +18,10 @@ export const builder = new SchemaBuilder<{
     SafeInt: { Input: number; Output: number };
   };
 }>({
-  plugins: [ScopeAuthPlugin, RelayPlugin],
+  // Scope-auth before errors: an admin refusal stays a GraphQL error (`unauthorized`), as for every other field.
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin],
+  // Only domain errors become typed results; listing `Error` would hand every thrown message to clients.
+  errors: { defaultTypes: [GliderError] },
   defaultFieldNullability: false,
   scopeAuth: {
     authScopes: (ctx) => ({ admin: ctx.isAdmin }),

@@ -269,6 +269,11 @@ builder.mutationField("completeTransfer", (t) =>
 builder.mutationField("deleteTransfer", (t) =>
   t.field({
     type: TransferPayload("DeleteTransferPayload", "The deleted transfer (status DELETED)"),
+    // A wrong secret or a transfer already gone is an expected answer: a DomainError in the result union.
+    errors: {
+      directResult: true,
+      union: { name: "DeleteTransferResult", description: "The deleted transfer, or why it was not deleted" },
+    },
     description: "Deletes a transfer and its payload, with the secret whose hash was given at creation",
     args: { input: t.arg({ type: DeleteTransferInput, required: true, description: "The transfer and its secret" }) },
     resolve: async (_root, { input }, ctx) => ({
