@@ -72,6 +72,9 @@ export type CompleteTransferPayload = {
   transfer: Transfer;
 };
 
+/** The completed transfer, or why it is not complete */
+export type CompleteTransferResult = CompleteTransferPayload | DomainError;
+
 /** The bucket to scan */
 export type ComputeSavingsInput = {
   /** The bucket to scan */
@@ -128,6 +131,9 @@ export type CreateTransferPayload = {
   /** Where to upload the ciphertext */
   upload: UploadInstructions;
 };
+
+/** The new transfer, or why not */
+export type CreateTransferResult = CreateTransferPayload | DomainError;
 
 /** The object to delete */
 export type DeleteObjectInput = {
@@ -213,13 +219,13 @@ export type JobState =
 export type Mutation = {
   __typename?: 'Mutation';
   /** Marks an uploaded transfer complete, so it can be downloaded (the sender token that created it) */
-  completeTransfer: CompleteTransferPayload;
+  completeTransfer: CompleteTransferResult;
   /** Starts (or joins) the scan that computes a bucket's savings; follow it with `savingsProgress` */
   computeSavings: ComputeSavingsPayload;
   /** Issues a sender token (admin); its secret is returned once */
   createToken: CreateTokenPayload;
   /** Creates a transfer for the caller's sender token (bearer); upload the ciphertext next */
-  createTransfer: CreateTransferPayload;
+  createTransfer: CreateTransferResult;
   /** Deletes an object */
   deleteObject: DeleteObjectPayload;
   /** Deletes a transfer and its payload, with the secret whose hash was given at creation */
@@ -227,7 +233,7 @@ export type Mutation = {
   /** A short-lived signed link that streams an object's verified original (deltas reconstructed) */
   prepareDownload: PrepareDownloadPayload;
   /** Revokes a sender token (admin): it creates no more transfers */
-  revokeToken: RevokeTokenPayload;
+  revokeToken: RevokeTokenResult;
 };
 
 
@@ -443,6 +449,9 @@ export type RevokeTokenPayload = {
   /** The token (state REVOKED) */
   token: Token;
 };
+
+/** The revoked token, or why not */
+export type RevokeTokenResult = DomainError | RevokeTokenPayload;
 
 /** A bucket's savings scan, started or joined */
 export type SavingsJob = {

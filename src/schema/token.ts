@@ -104,6 +104,7 @@ const RevokeTokenPayload = builder.objectRef<{ token: TokenView }>("RevokeTokenP
 builder.mutationField("revokeToken", (t) =>
   t.field({
     type: RevokeTokenPayload,
+    errors: { directResult: true, union: { name: "RevokeTokenResult", description: "The revoked token, or why not" } },
     description: "Revokes a sender token (admin): it creates no more transfers",
     authScopes: { admin: true },
     args: { input: t.arg({ type: RevokeTokenInput, required: true, description: "The token" }) },

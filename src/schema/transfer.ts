@@ -218,6 +218,11 @@ builder.queryField("stats", (t) =>
 builder.mutationField("createTransfer", (t) =>
   t.field({
     type: CreateTransferPayload,
+    // Token refusals (revoked, expired, over quota) and input limits are expected answers: DomainError results.
+    errors: {
+      directResult: true,
+      union: { name: "CreateTransferResult", description: "The new transfer, or why not" },
+    },
     description: "Creates a transfer for the caller's sender token (bearer); upload the ciphertext next",
     args: { input: t.arg({ type: CreateTransferInput, required: true, description: "Size and limits" }) },
     resolve: (_root, { input }, ctx) =>
@@ -259,6 +264,10 @@ const DeleteTransferInput = builder.inputType("DeleteTransferInput", {
 builder.mutationField("completeTransfer", (t) =>
   t.field({
     type: TransferPayload("CompleteTransferPayload", "The completed transfer"),
+    errors: {
+      directResult: true,
+      union: { name: "CompleteTransferResult", description: "The completed transfer, or why it is not complete" },
+    },
     description: "Marks an uploaded transfer complete, so it can be downloaded (the sender token that created it)",
     args: { input: t.arg({ type: CompleteTransferInput, required: true, description: "The transfer" }) },
     resolve: async (_root, { input }, ctx) => ({ transfer: await completeTransfer(input.id.id, ctx) }),

@@ -41,7 +41,10 @@ async function overWebSocket(
   }
 }
 
-const code = (answer: Answer) => answer.errors?.[0]?.extensions?.code;
+/** A GraphQL error's code, or a typed `Error` result's (createTransfer answers DomainError data). */
+const code = (answer: Answer) =>
+  answer.errors?.[0]?.extensions?.code ??
+  (Object.values(answer.data ?? {})[0] as { code?: string } | null | undefined)?.code;
 
 describe("WebSocket credentials: graphql-ws connectionParams, else the upgrade request's headers", () => {
   let app: FastifyInstance;
@@ -71,7 +74,8 @@ describe("WebSocket credentials: graphql-ws connectionParams, else the upgrade r
 
   it("takes a sender's bearer token from connectionParams.authorization", async () => {
     const { secret } = await issueToken(app);
-    const create = "mutation { createTransfer(input: { size: 4 }) { transfer { status } } }";
+    const create =
+      "mutation { createTransfer(input: { size: 4 }) { ... on CreateTransferPayload { transfer { status } } ... on Error { code } } }";
     expect(await overWebSocket(base, create, { authorization: `Bearer ${secret}` })).toEqual({
       data: { createTransfer: { transfer: { status: "PENDING" } } },
     });
