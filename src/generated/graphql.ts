@@ -109,6 +109,9 @@ export type CreateTokenPayload = {
   token: Token;
 };
 
+/** The new token, or why not */
+export type CreateTokenResult = CreateTokenPayload | DomainError;
+
 /** A new transfer's declared size and limits */
 export type CreateTransferInput = {
   /** Media type of the ciphertext; application/octet-stream when absent */
@@ -223,7 +226,7 @@ export type Mutation = {
   /** Starts (or joins) the scan that computes a bucket's savings; follow it with `savingsProgress` */
   computeSavings: ComputeSavingsPayload;
   /** Issues a sender token (admin); its secret is returned once */
-  createToken: CreateTokenPayload;
+  createToken: CreateTokenResult;
   /** Creates a transfer for the caller's sender token (bearer); upload the ciphertext next */
   createTransfer: CreateTransferResult;
   /** Deletes an object */

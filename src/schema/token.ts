@@ -72,6 +72,8 @@ builder.queryField("tokens", (t) =>
 builder.mutationField("createToken", (t) =>
   t.field({
     type: CreateTokenPayload,
+    // Input limits (label, quotas) are expected answers: DomainError results.
+    errors: { directResult: true, union: { name: "CreateTokenResult", description: "The new token, or why not" } },
     description: "Issues a sender token (admin); its secret is returned once",
     authScopes: { admin: true },
     args: { input: t.arg({ type: CreateTokenInput, required: true, description: "Label and limits" }) },

@@ -116,10 +116,21 @@ describe("Send over GraphQL", () => {
     ]);
   });
 
+  it("answers a mutation's expected failure as a typed DomainError result, with REST's code", async () => {
+    const res = await gql(
+      base,
+      'mutation { createToken(input: { label: "" }) { __typename ... on Error { code message } } }',
+      undefined,
+      admin,
+    );
+    expect(res.errors).toBeUndefined();
+    expect(res.data).toMatchObject({ createToken: { __typename: "DomainError", code: "invalid_request" } });
+  });
+
   it("runs the transfer lifecycle: token, create, upload, complete, download, nodes, delete, revoke", async () => {
     const token = await gql(
       base,
-      'mutation { createToken(input: { label: "gql", maxTransfers: 5 }) { secret token { id state } } }',
+      'mutation { createToken(input: { label: "gql", maxTransfers: 5 }) { ... on CreateTokenPayload { secret token { id state } } } }',
       undefined,
       admin,
     );
