@@ -1,4 +1,4 @@
-import { type Credentials, type HeaderBag, readCredentials } from "../services/credentials.js";
+import { type Credentials, type HeaderBag, readCredentials, withConnectionParams } from "../services/credentials.js";
 import { GliderError, isGliderError } from "../services/errors.js";
 import type { Services } from "../services/index.js";
 import { createLoaders, type Loaders } from "./loaders.js";
@@ -48,9 +48,12 @@ export function createContext(
   };
 }
 
-/** Reads the credentials from HTTP-style headers (also the WebSocket upgrade request). */
-export function credentialsFrom(headers: HeaderBag): Credentials {
-  return readCredentials({ headers });
+/**
+ * Reads the credentials from HTTP-style headers (also the WebSocket upgrade request); over WebSocket, those in
+ * graphql-ws' `connectionParams` take precedence, since browsers cannot set upgrade headers.
+ */
+export function credentialsFrom(headers: HeaderBag, connectionParams?: unknown): Credentials {
+  return withConnectionParams(readCredentials({ headers }), connectionParams);
 }
 
 /** The refusal of an admin-scoped field: the admin check's own error, so GraphQL and REST give the same code. */

@@ -16,7 +16,7 @@ import { bindLogContext } from "../log-context.js";
 import { isGliderError } from "../services/errors.js";
 import type { Services } from "../services/index.js";
 import { createContext, credentialsFrom, type GraphQLContext } from "./context.js";
-import { maskError } from "./errors.js";
+import { isArgumentRejection, maskError } from "./errors.js";
 
 interface ServerContext {
   req: FastifyRequest;
@@ -27,6 +27,7 @@ interface ServerContext {
 function errorCode(error: unknown): string {
   for (let e = error as { code?: unknown; extensions?: { code?: unknown }; originalError?: unknown } | undefined; e; ) {
     if (isGliderError(e)) return e.code;
+    if (isArgumentRejection(e)) return "invalid_request";
     if (!e.originalError && typeof e.extensions?.code === "string") return e.extensions.code;
     e = e.originalError as typeof e;
   }
@@ -139,8 +140,14 @@ export async function graphqlPlugin(
     ],
     // Over WebSocket there is no HTTP reply: onSubscribe below passes the socket's signal through `wsSignal`.
     // The request's session selects its storage connection, exactly as for REST (rest/session.ts).
-    context: async ({ req, reply, wsSignal }: Partial<ServerContext> & { wsSignal?: AbortSignal }) => {
-      const credentials = credentialsFrom(req?.headers ?? {});
+    // Over WebSocket, credentials in graphql-ws' `connectionParams` win over the upgrade request's headers.
+    context: async ({
+      req,
+      reply,
+      wsSignal,
+      connectionParams,
+    }: Partial<ServerContext> & { wsSignal?: AbortSignal; connectionParams?: unknown }) => {
+      const credentials = credentialsFrom(req?.headers ?? {}, connectionParams);
       return createContext(
         await services.forSession(credentials.sessionId),
         wsSignal ?? (reply ? clientSignal(reply) : new AbortController().signal),

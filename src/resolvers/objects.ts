@@ -10,8 +10,6 @@ export interface ObjectsArgs {
   prefix?: string | null;
   first?: number | null;
   after?: string | null;
-  last?: number | null;
-  before?: string | null;
   /** `name_asc`, `size_desc`, … (the ObjectSort enum's values). */
   sort?: string | null;
   compressed?: boolean | null;
@@ -19,9 +17,6 @@ export interface ObjectsArgs {
 }
 
 export async function listBucketObjects(bucket: string, args: ObjectsArgs, ctx: GraphQLContext) {
-  if (args.last != null || args.before != null) {
-    throw new GliderError("invalid_request", "object listings page forward only: use first and after", {});
-  }
   const page = await ctx.services.objects.listObjects(
     {
       bucket,

@@ -1,4 +1,5 @@
 import SchemaBuilder from "@pothos/core";
+import ErrorsPlugin from "@pothos/plugin-errors";
 import RelayPlugin, { decodeGlobalID } from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import { GraphQLScalarType } from "graphql";
@@ -17,7 +18,10 @@ export const builder = new SchemaBuilder<{
     SafeInt: { Input: number; Output: number };
   };
 }>({
-  plugins: [ScopeAuthPlugin, RelayPlugin],
+  // Scope-auth before errors: an admin refusal stays a GraphQL error (`unauthorized`), as for every other field.
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin],
+  // Only domain errors become typed results; listing `Error` would hand every thrown message to clients.
+  errors: { defaultTypes: [GliderError] },
   defaultFieldNullability: false,
   scopeAuth: {
     authScopes: (ctx) => ({ admin: ctx.isAdmin }),
@@ -26,9 +30,22 @@ export const builder = new SchemaBuilder<{
   },
   relay: {
     clientMutationId: "omit",
+    firstArgOptions: { description: "Page size: at most this many edges after `after`" },
+    afterArgOptions: { description: "Start after this cursor (an edge's `cursor` or `pageInfo.endCursor`)" },
+    lastArgOptions: { description: "Page size from the end: at most this many edges before `before`" },
+    beforeArgOptions: { description: "End before this cursor (an edge's `cursor` or `pageInfo.startCursor`)" },
     cursorType: "String",
-    nodeQueryOptions: { nullable: true },
-    nodesQueryOptions: { nullable: false },
+    nodeQueryOptions: {
+      nullable: true,
+      description: "Any object by its global id (Bucket, StoredObject, Transfer, Token); null when it does not exist",
+      args: { id: { description: "A global id, as returned in any node's `id`" } },
+    },
+    nodesQueryOptions: {
+      // One unknown id nulls its own entry (with its error), not the whole list.
+      nullable: { list: false, items: true },
+      description: "Several objects by global id, in the order asked; null entries for ids that resolve to nothing",
+      args: { ids: { description: "Global ids, as returned in nodes' `id`" } },
+    },
     // A malformed id is the caller's mistake (`invalid_request`), not an internal error.
     decodeGlobalID: (globalID: string) => {
       try {

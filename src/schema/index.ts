@@ -1,4 +1,5 @@
 import { builder } from "./builder.js";
+import "./errors.js";
 import "./health.js";
 import "./stored-object.js";
 import "./bucket.js";

@@ -6,11 +6,22 @@ const JobStateEnum = builder.enumType("JobState", {
   values: ["IDLE", "RUNNING", "DONE", "FAILED", "CANCELLED"] as const satisfies readonly JobState[],
 });
 
-const SavingsJob = builder.objectRef<{ taskId: string; bucket: string; state: JobState }>("SavingsJob").implement({
+interface Job {
+  taskId: string;
+  bucket: string;
+  state: JobState;
+}
+
+const SavingsJob = builder.objectRef<Job>("SavingsJob").implement({
+  description: "A bucket's savings scan, started or joined",
   fields: (t) => ({
-    taskId: t.exposeString("taskId"),
-    bucket: t.exposeString("bucket"),
-    state: t.field({ type: JobStateEnum, resolve: (j) => j.state }),
+    taskId: t.exposeString("taskId", { description: "The job's id; concurrent starts for one bucket share it" }),
+    bucket: t.exposeString("bucket", { description: "The bucket scanned" }),
+    state: t.field({
+      type: JobStateEnum,
+      description: "The job's state when the mutation answered",
+      resolve: (j) => j.state,
+    }),
   }),
 });
 
@@ -21,22 +32,43 @@ const SavingsProgress = builder.objectRef<Progress>("SavingsProgress").implement
     taskId: t.exposeString("taskId"),
     bucket: t.exposeString("bucket"),
     state: t.field({ type: JobStateEnum, resolve: (p) => p.state }),
-    scannedObjects: t.field({ type: "SafeInt", resolve: (p) => p.scannedObjects }),
+    scannedObjects: t.field({
+      type: "SafeInt",
+      description: "Objects scanned so far by this job",
+      resolve: (p) => p.scannedObjects,
+    }),
     objectCount: t.field({ type: "SafeInt", resolve: (p) => p.objectCount }),
     originalBytes: t.field({ type: "SafeInt", resolve: (p) => p.originalBytes }),
     storedBytes: t.field({ type: "SafeInt", resolve: (p) => p.storedBytes }),
     savingsPct: t.exposeFloat("savingsPct"),
-    errorCode: t.string({ nullable: true, resolve: (p) => p.errorCode }),
+    errorCode: t.string({
+      nullable: true,
+      description: "Why a FAILED job failed (an error code)",
+      resolve: (p) => p.errorCode,
+    }),
     computedAt: t.field({ type: "DateTime", nullable: true, resolve: (p) => p.computedAt }),
   }),
 });
 
 // Mutation#computeSavings
+const ComputeSavingsInput = builder.inputType("ComputeSavingsInput", {
+  description: "The bucket to scan",
+  fields: (t) => ({ bucket: t.string({ required: true, description: "The bucket to scan" }) }),
+});
+
+const ComputeSavingsPayload = builder.objectRef<{ job: Job }>("ComputeSavingsPayload").implement({
+  description: "The scan started or joined",
+  fields: (t) => ({
+    job: t.field({ type: SavingsJob, description: "Follow it with `savingsProgress`", resolve: (p) => p.job }),
+  }),
+});
+
 builder.mutationField("computeSavings", (t) =>
   t.field({
-    type: SavingsJob,
-    args: { bucket: t.arg.string({ required: true }) },
-    resolve: (_root, args, ctx) => startSavings(args.bucket, ctx),
+    type: ComputeSavingsPayload,
+    description: "Starts (or joins) the scan that computes a bucket's savings; follow it with `savingsProgress`",
+    args: { input: t.arg({ type: ComputeSavingsInput, required: true, description: "The bucket" }) },
+    resolve: async (_root, { input }, ctx) => ({ job: await startSavings(input.bucket, ctx) }),
   }),
 );
 
@@ -45,7 +77,8 @@ builder.mutationField("computeSavings", (t) =>
 builder.subscriptionField("savingsProgress", (t) =>
   t.field({
     type: SavingsProgress,
-    args: { bucket: t.arg.string({ required: true }) },
+    description: "A bucket's savings progress: its current state first, then progress, then one terminal event",
+    args: { bucket: t.arg.string({ required: true, description: "The bucket to follow" }) },
     subscribe: (_root, args, ctx) => watchSavings(args.bucket, ctx),
     resolve: (progress) => progress,
   }),

@@ -30,20 +30,35 @@ export const StoredObject = builder.node(builder.objectRef<StoredObjectShape>("S
     return findObject(bucket, key, ctx);
   },
   fields: (t) => ({
-    bucket: t.exposeString("bucket"),
-    key: t.exposeString("key"),
+    bucket: t.exposeString("bucket", { description: "The bucket holding the object" }),
+    key: t.exposeString("key", { description: "The logical key (without DeltaGlider's `.delta` suffix)" }),
     name: t.exposeString("name", { description: "Last segment of the key" }),
-    originalBytes: t.field({ type: "SafeInt", resolve: (o) => o.originalBytes }),
+    originalBytes: t.field({
+      type: "SafeInt",
+      description: "Size of the original file",
+      resolve: (o) => o.originalBytes,
+    }),
     storedBytes: t.field({
       type: "SafeInt",
       description: "Bytes of the object's own physical object; the shared reference is never attributed",
       resolve: (o) => o.storedBytes,
     }),
     compressed: t.exposeBoolean("compressed", { description: "Stored as a delta" }),
-    savingsPct: t.exposeFloat("savingsPct"),
-    modified: t.field({ type: "DateTime", resolve: (o) => o.modified }),
-    sha256: t.string({ nullable: true, resolve: (o, _args, ctx) => objectSha256(o, ctx) }),
-    acceptRanges: t.boolean({ resolve: () => false }),
+    savingsPct: t.exposeFloat("savingsPct", { description: "Percentage of original bytes not stored (0–100)" }),
+    modified: t.field({
+      type: "DateTime",
+      description: "Last modified, as the store reports it",
+      resolve: (o) => o.modified,
+    }),
+    sha256: t.string({
+      nullable: true,
+      description: "SHA-256 (hex) of the original, when recorded at upload",
+      resolve: (o, _args, ctx) => objectSha256(o, ctx),
+    }),
+    acceptRanges: t.boolean({
+      description: "Whether downloads honour Range requests (never, yet)",
+      resolve: () => false,
+    }),
   }),
 });
 
@@ -52,15 +67,42 @@ builder.queryField("object", (t) =>
   t.field({
     type: StoredObject,
     nullable: true,
-    args: { bucket: t.arg.string({ required: true }), key: t.arg.string({ required: true }) },
+    description: "One object by bucket and key; null when it does not exist",
+    args: {
+      bucket: t.arg.string({ required: true, description: "The object's bucket" }),
+      key: t.arg.string({ required: true, description: "The object's logical key" }),
+    },
     resolve: (_root, args, ctx) => findObject(args.bucket, args.key, ctx),
   }),
 );
 
 // Mutation#deleteObject
+const DeleteObjectInput = builder.inputType("DeleteObjectInput", {
+  description: "The object to delete",
+  fields: (t) => ({
+    bucket: t.string({ required: true, description: "The object's bucket" }),
+    key: t.string({ required: true, description: "The object's logical key" }),
+  }),
+});
+
+const DeleteObjectPayload = builder.objectRef<{ bucket: string; key: string }>("DeleteObjectPayload").implement({
+  description: "The object deleted",
+  fields: (t) => ({
+    deletedId: t.globalID({
+      description: "The deleted StoredObject's global id (drop it from client caches)",
+      resolve: (o) => ({ type: StoredObject, id: objectId(o) }),
+    }),
+  }),
+});
+
 builder.mutationField("deleteObject", (t) =>
-  t.boolean({
-    args: { bucket: t.arg.string({ required: true }), key: t.arg.string({ required: true }) },
-    resolve: (_root, args, ctx) => deleteObject(args.bucket, args.key, ctx),
+  t.field({
+    type: DeleteObjectPayload,
+    description: "Deletes an object",
+    args: { input: t.arg({ type: DeleteObjectInput, required: true, description: "The object" }) },
+    resolve: async (_root, { input }, ctx) => {
+      await deleteObject(input.bucket, input.key, ctx);
+      return { bucket: input.bucket, key: input.key };
+    },
   }),
 );

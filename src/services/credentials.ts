@@ -63,3 +63,23 @@ export function readCredentials({ headers }: { headers: HeaderBag }): Credential
     userAgent: first(headers["user-agent"]),
   };
 }
+
+/**
+ * Credentials a graphql-ws client sends in `connectionParams` (browsers cannot set headers on a WebSocket upgrade):
+ * `{ adminKey?, authorization?: "Bearer …", sessionId? }`. Each one present replaces the upgrade request's; any
+ * other shape (not an object, non-string values) presents nothing, as a malformed header does.
+ */
+export function withConnectionParams(fromHeaders: Credentials, params: unknown): Credentials {
+  if (typeof params !== "object" || params === null) return fromHeaders;
+  const text = (key: string) => {
+    const value = (params as Record<string, unknown>)[key];
+    return typeof value === "string" && value !== "" ? value : undefined;
+  };
+  const authorization = text("authorization");
+  return {
+    ...fromHeaders,
+    adminKey: text("adminKey") ?? fromHeaders.adminKey,
+    bearer: authorization !== undefined ? readBearer(authorization) : fromHeaders.bearer,
+    sessionId: text("sessionId") ?? fromHeaders.sessionId,
+  };
+}

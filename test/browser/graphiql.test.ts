@@ -113,9 +113,9 @@ describe("GraphiQL in a real browser (Chromium, headless)", () => {
     const started = await fetch(`${base}/graphql`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ query: `mutation { computeSavings(bucket: "demo") { taskId } }` }),
+      body: JSON.stringify({ query: `mutation { computeSavings(input: { bucket: "demo" }) { job { taskId } } }` }),
     });
-    expect((await started.json()).data.computeSavings.taskId).toBeTruthy();
+    expect((await started.json()).data.computeSavings.job.taskId).toBeTruthy();
     await page.waitForFunction(() => document.querySelector(".graphiql-response")?.textContent?.includes('"DONE"'));
     expect(await responseText(page)).toMatch(/"savingsPct"/);
 

@@ -440,14 +440,16 @@ describe("README.md examples, run against a started Glider", () => {
     const sizes = nodes.map((n) => n.originalBytes);
     expect(sizes).toEqual([...sizes].sort((a, b) => b - a));
 
-    const ticket = (await post("Download")) as { prepareDownload: { url: string; estimatedBytes: number } };
+    const ticket = (await post("Download")) as {
+      prepareDownload: { download: { url: string; estimatedBytes: number } };
+    };
     const key = /key: "([^"]+)"/.exec(block.code)?.[1];
     const listed = nodes.find((n) => n.key === key);
     expect(listed, `the Download example's key ${key} is in the Folder example's listing`).toBeDefined();
-    const download = await fetch(new URL(ticket.prepareDownload.url, base));
+    const download = await fetch(new URL(ticket.prepareDownload.download.url, base));
     expect(download.status).toBe(200);
     const content = Buffer.from(await download.arrayBuffer());
-    expect(content.length).toBe(ticket.prepareDownload.estimatedBytes);
+    expect(content.length).toBe(ticket.prepareDownload.download.estimatedBytes);
     expect(createHash("sha256").update(content).digest("hex")).toBe(listed?.sha256);
 
     // The subscription as written (its inline argument included), over SSE and over graphql-ws at once: the current
@@ -469,9 +471,11 @@ describe("README.md examples, run against a started Glider", () => {
       const started = await fetch(`${base}/graphql`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ query: `mutation { computeSavings(bucket: ${JSON.stringify(bucket)}) { taskId } }` }),
+        body: JSON.stringify({
+          query: `mutation { computeSavings(input: { bucket: ${JSON.stringify(bucket)} }) { job { taskId } } }`,
+        }),
       });
-      expect((await started.json()).data.computeSavings.taskId).toBeTruthy();
+      expect((await started.json()).data.computeSavings.job.taskId).toBeTruthy();
       for (const { name, stream } of streams) {
         const events = await within(30_000, stream.rest(), `the Savings subscription's DONE (${name})`);
         expect(

@@ -56,7 +56,7 @@ const CORPUS: { name: string; query: string; variables?: Record<string, unknown>
     query: `query O($k: String!) { object(bucket: "fixture", key: $k) { key __typename } missing: object(bucket: "fixture", key: "no/such") { key } }`,
     variables: { k: "releases/app-1.0.0.zip" },
   },
-  { name: "mutation error", query: `mutation { computeSavings(bucket: "nope") { taskId } }` },
+  { name: "mutation error", query: `mutation { computeSavings(input: { bucket: "nope" }) { job { taskId } } }` },
   { name: "validation error", query: `{ bucket(name: "fixture") { nope } }` },
   { name: "__typename on roots", query: `query { __typename } ` },
 ];

@@ -58,6 +58,8 @@ function literal(type: TypeRef, inputs: InputTypes): string {
     return `{ ${fields.map((f) => `${f.name}: ${literal(f.type, inputs)}`).join(", ")} }`;
   }
   if (base.kind === "ENUM") return "x";
+  // A well-formed global id, so the refusal tested is the admin check's, not the id's parsing.
+  if (base.name === "ID") return `"${Buffer.from("Token:x").toString("base64")}"`;
   return base.name === "Int" || base.name === "SafeInt" ? "1" : base.name === "Boolean" ? "true" : '"x"';
 }
 
@@ -114,22 +116,32 @@ describe("Send over GraphQL", () => {
     ]);
   });
 
+  it("answers a mutation's expected failure as a typed DomainError result, with REST's code", async () => {
+    const res = await gql(
+      base,
+      'mutation { createToken(input: { label: "" }) { __typename ... on Error { code message } } }',
+      undefined,
+      admin,
+    );
+    expect(res.errors).toBeUndefined();
+    expect(res.data).toMatchObject({ createToken: { __typename: "DomainError", code: "invalid_request" } });
+  });
+
   it("runs the transfer lifecycle: token, create, upload, complete, download, nodes, delete, revoke", async () => {
     const token = await gql(
       base,
-      'mutation { createToken(input: { label: "gql", maxTransfers: 5 }) { secret token { id tokenId state } } }',
+      'mutation { createToken(input: { label: "gql", maxTransfers: 5 }) { ... on CreateTokenPayload { secret token { id state } } } }',
       undefined,
       admin,
     );
     expect(token.errors).toBeUndefined();
-    const { secret, token: tokenNode } = (
-      token.data as { createToken: { secret: string; token: { id: string; tokenId: string } } }
-    ).createToken;
+    const { secret, token: tokenNode } = (token.data as { createToken: { secret: string; token: { id: string } } })
+      .createToken;
     const payload = randomBytes(4096);
     const deleteSecret = "bye-bye";
     const created = await gql(
       base,
-      `mutation($input: CreateTransferInput!) { createTransfer(input: $input) { transfer { id transferId status mode size } upload { mode url } } }`,
+      `mutation($input: CreateTransferInput!) { createTransfer(input: $input) { ... on CreateTransferPayload { transfer { id transferId status mode size } upload { __typename ... on ByteUpload { url } } } } }`,
       {
         input: {
           size: payload.length,
@@ -140,31 +152,74 @@ describe("Send over GraphQL", () => {
       { authorization: `Bearer ${secret}` },
     );
     expect(created.errors).toBeUndefined();
-    const transfer = (
-      created.data as { createTransfer: { transfer: { id: string; transferId: string; mode: string } } }
-    ).createTransfer.transfer;
-    expect(transfer.mode).toBe("bytes");
-    const upload = await fetch(`${base}/api/transfers/id/${transfer.transferId}/payload/upload-bytes`, {
+    const { transfer, upload: instructions } = (
+      created.data as {
+        createTransfer: {
+          transfer: { id: string; transferId: string; mode: string };
+          upload: { __typename: string; url: string };
+        };
+      }
+    ).createTransfer;
+    expect(transfer.mode).toBe("BYTES");
+    // UploadInstructions is a union: the byte store answers a ByteUpload carrying its route.
+    expect(instructions).toEqual({
+      __typename: "ByteUpload",
+      url: `/api/transfers/id/${transfer.transferId}/payload/upload-bytes`,
+    });
+    const upload = await fetch(`${base}${instructions.url}`, {
       method: "POST",
       headers: { authorization: `Bearer ${secret}`, "content-type": "application/octet-stream" },
       body: payload,
     });
     expect(upload.status).toBe(200);
-    const noToken = await gql(base, `mutation { completeTransfer(id: "${transfer.transferId}") { status } }`);
-    expect(noToken.errors?.[0]?.extensions?.code).toBe("unauthorized");
+    const noToken = await gql(
+      base,
+      `mutation { completeTransfer(input: { id: "${transfer.id}" }) { ... on Error { code } } }`,
+    );
+    expect(noToken).toEqual({ data: { completeTransfer: { code: "unauthorized" } } });
     const completed = await gql(
       base,
-      `mutation { completeTransfer(id: "${transfer.transferId}") { status downloads maxDownloads } }`,
+      `mutation { completeTransfer(input: { id: "${transfer.id}" }) { ... on CompleteTransferPayload { transfer { status downloads maxDownloads } } } }`,
       undefined,
       { authorization: `Bearer ${secret}` },
     );
-    expect(completed.data).toEqual({ completeTransfer: { status: "completed", downloads: 0, maxDownloads: 2 } });
+    expect(completed.data).toEqual({
+      completeTransfer: { transfer: { status: "COMPLETED", downloads: 0, maxDownloads: 2 } },
+    });
 
     const download = await fetch(`${base}/api/transfers/id/${transfer.transferId}/payload/download-bytes`);
     expect(Buffer.from(await download.arrayBuffer()).equals(payload)).toBe(true);
 
+    /** The transfer's status reads in its audit trail (REST's status route and Query.transfer each write one). */
+    const statusReads = async () => {
+      const res = await fetch(`${base}/api/admin/audit/transfers/id/${transfer.transferId}/all`, { headers: admin });
+      const { records } = (await res.json()) as { records: { action?: string }[] };
+      return records.filter((r) => r.action === "transfer.status_read").length;
+    };
     const node = await gql(base, `{ node(id: "${transfer.id}") { id ... on Transfer { downloads status } } }`);
-    expect(node.data).toEqual({ node: { id: transfer.id, downloads: 1, status: "completed" } });
+    expect(node.data).toEqual({ node: { id: transfer.id, downloads: 1, status: "COMPLETED" } });
+    // Loading the node is a read through the graph, not a status request: no audit record; Query.transfer writes one.
+    expect(await statusReads()).toBe(0);
+    const status = await gql(base, `{ transfer(id: "${transfer.id}") { id status } }`);
+    expect(status.data).toEqual({ transfer: { id: transfer.id, status: "COMPLETED" } });
+    expect(await statusReads()).toBe(1);
+
+    // Lookups by a well-formed id that matches nothing answer null; an id of another type is the caller's mistake.
+    const unknown = Buffer.from("Transfer:AAAAAAAAAAAAAAAAAAAAAA").toString("base64");
+    expect(await gql(base, `{ transfer(id: "${unknown}") { status } }`)).toEqual({ data: { transfer: null } });
+    const many = await gql(base, `{ nodes(ids: ["${transfer.id}", "${unknown}"]) { id } }`);
+    expect(many.data).toEqual({ nodes: [{ id: transfer.id }, null] });
+    const wrongType = await gql(base, `{ transfer(id: "${tokenNode.id}") { status } }`);
+    expect(wrongType.errors?.[0]?.extensions?.code).toBe("invalid_request");
+    const rawId = await gql(
+      base,
+      `mutation { completeTransfer(input: { id: "${transfer.transferId}" }) { ... on Error { code } } }`,
+      undefined,
+      {
+        authorization: `Bearer ${secret}`,
+      },
+    );
+    expect(rawId.errors?.[0]?.extensions?.code).toBe("invalid_request");
     const tokenPublic = await gql(base, `{ node(id: "${tokenNode.id}") { id } }`);
     expect(tokenPublic.errors?.[0]?.extensions?.code).toBe("unauthorized");
     const tokenAdmin = await gql(
@@ -177,34 +232,56 @@ describe("Send over GraphQL", () => {
 
     const listed = await gql(
       base,
-      "{ transfers(first: 10) { edges { node { transferId } } } stats { transfers tokens } }",
+      "{ transfers(first: 10) { edges { node { id } } } stats { transfers tokens byStatus { status count } } }",
       undefined,
       admin,
     );
     expect(listed.data).toEqual({
-      transfers: { edges: [{ node: { transferId: transfer.transferId } }] },
-      stats: { transfers: 1, tokens: 1 },
+      transfers: { edges: [{ node: { id: transfer.id } }] },
+      stats: {
+        transfers: 1,
+        tokens: 1,
+        byStatus: [
+          { status: "PENDING", count: 0 },
+          { status: "UPLOADED", count: 0 },
+          { status: "COMPLETED", count: 1 },
+          { status: "EXHAUSTED", count: 0 },
+          { status: "EXPIRED", count: 0 },
+          { status: "DELETED", count: 0 },
+        ],
+      },
     });
 
     const wrongSecret = await gql(
       base,
-      `mutation { deleteTransfer(id: "${transfer.transferId}", deleteAuth: "nope") { status } }`,
+      `mutation { deleteTransfer(input: { id: "${transfer.id}", deleteAuth: "nope" }) { __typename ... on Error { code } } }`,
     );
-    expect(wrongSecret.errors?.[0]?.extensions?.code).toBeDefined();
+    // An expected failure is data (the errors plugin's union), with REST's code.
+    expect(wrongSecret).toEqual({ data: { deleteTransfer: { __typename: "DomainError", code: "forbidden" } } });
     const deleted = await gql(
       base,
-      `mutation { deleteTransfer(id: "${transfer.transferId}", deleteAuth: "${deleteSecret}") { status } }`,
+      `mutation { deleteTransfer(input: { id: "${transfer.id}", deleteAuth: "${deleteSecret}" }) { ... on DeleteTransferPayload { transfer { status } } } }`,
     );
-    expect(deleted.data).toEqual({ deleteTransfer: { status: "deleted" } });
-    const gone = await gql(base, `{ transfer(id: "${transfer.transferId}") { status } }`);
+    expect(deleted.data).toEqual({ deleteTransfer: { transfer: { status: "DELETED" } } });
+    const gone = await gql(base, `{ transfer(id: "${transfer.id}") { status } }`);
     expect(gone.errors?.[0]?.extensions?.code).toBe("transfer_deleted");
 
-    const revoked = await gql(base, `mutation { revokeToken(id: "${tokenNode.tokenId}") { state } }`, undefined, admin);
-    expect(revoked.data).toEqual({ revokeToken: { state: "revoked" } });
-    const refused = await gql(base, "mutation { createTransfer(input: { size: 10 }) { transfer { id } } }", undefined, {
-      authorization: `Bearer ${secret}`,
-    });
-    expect(refused.errors?.[0]?.extensions?.code).toBe("token_revoked");
+    const revoked = await gql(
+      base,
+      `mutation { revokeToken(input: { id: "${tokenNode.id}" }) { ... on RevokeTokenPayload { token { state } } } }`,
+      undefined,
+      admin,
+    );
+    expect(revoked.data).toEqual({ revokeToken: { token: { state: "REVOKED" } } });
+    const refused = await gql(
+      base,
+      "mutation { createTransfer(input: { size: 10 }) { ... on Error { code } } }",
+      undefined,
+      {
+        authorization: `Bearer ${secret}`,
+      },
+    );
+    expect(refused).toEqual({ data: { createTransfer: { code: "token_revoked" } } });
 
     const audit = await fetch(`${base}/api/admin/audit/transfers/id/${transfer.transferId}/all`, { headers: admin });
     const trail = JSON.stringify(await audit.json());

@@ -124,7 +124,7 @@ describe("savings progress subscriptions", () => {
           expect([0, FIXTURE_OBJECTS]).toContain(first.objectCount);
           // Only now start the job: the subscriber is known to be listening (no sleep).
           const started = await gql(base, ComputeSavingsDocument, { bucket: "fixture" });
-          const taskId = started.data?.computeSavings.taskId as string;
+          const taskId = started.data?.computeSavings.job.taskId as string;
           expect(taskId).toBeTruthy();
           const events = (await stream.rest()).map((r) => progressOf(r, shape.field));
           // The job of this computeSavings, never an older cached DONE.
@@ -138,7 +138,7 @@ describe("savings progress subscriptions", () => {
     it(`${transport}: a subscriber joining a running job first gets its RUNNING state`, async () => {
       gate.close();
       const started = await gql(base, ComputeSavingsDocument, { bucket: "fixture" });
-      const taskId = started.data?.computeSavings.taskId as string;
+      const taskId = started.data?.computeSavings.job.taskId as string;
       await gate.waitForScan();
       const stream = subscribe(base, `subscription { savingsProgress(bucket: "fixture") { ${SAVINGS_FIELDS} } }`);
       try {

@@ -144,7 +144,9 @@ describe("one CORS and cookie policy for REST and GraphQL", () => {
     });
     expect(header.statusCode).toBe(201);
 
-    const mutation = { query: `mutation { createToken(input: { label: "z" }) { secret } }` };
+    const mutation = {
+      query: `mutation { createToken(input: { label: "z" }) { ... on CreateTokenPayload { secret } } }`,
+    };
     const gqlForeign = await app.inject({
       method: "POST",
       url: "/graphql",
@@ -160,6 +162,7 @@ describe("one CORS and cookie policy for REST and GraphQL", () => {
     });
     expect(gqlOwn.statusCode).toBe(200);
     expect(gqlOwn.json().errors).toBeUndefined();
+    expect(gqlOwn.json().data.createToken.secret).toEqual(expect.any(String));
   });
 
   it("refuses a WebSocket upgrade carrying the admin cookie from a foreign origin", async () => {

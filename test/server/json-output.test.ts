@@ -100,7 +100,7 @@ describe("the server's stdout and stderr", () => {
     const failed = await fetch(`${base}/graphql`, {
       method: "POST",
       headers: json,
-      body: JSON.stringify({ query: 'mutation { computeSavings(bucket: "nope") { taskId } }' }),
+      body: JSON.stringify({ query: 'mutation { computeSavings(input: { bucket: "nope" }) { job { taskId } } }' }),
     });
     expect((await failed.json()).errors[0].extensions.code).toBe("bucket_not_found");
     expect((await fetch(`${base}/api/%E0%A4%A`)).status).toBe(400);

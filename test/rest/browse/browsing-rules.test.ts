@@ -50,7 +50,7 @@ describe("browsing rules live in the services: a hidden bucket reads as a missin
 
   it("GraphQL queries and mutations answer as for a missing bucket", async () => {
     const answers = async (bucket: string) => ({
-      started: await gql(base, `mutation { computeSavings(bucket: "${bucket}") { taskId } }`),
+      started: await gql(base, `mutation { computeSavings(input: { bucket: "${bucket}" }) { job { taskId } } }`),
       object: await gql(base, `{ object(bucket: "${bucket}", key: "tokens/x.json") { key } }`),
       found: await gql(base, `{ bucket(name: "${bucket}") { name } }`),
     });

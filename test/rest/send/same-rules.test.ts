@@ -20,7 +20,10 @@ async function graphql(app: FastifyInstance, query: string, headers: Record<stri
   return res.json() as GraphQLAnswer;
 }
 
-const codeOf = (answer: GraphQLAnswer) => answer.errors?.[0]?.extensions?.code;
+/** The code of a GraphQL error, or of a typed `Error` result (the errors plugin's unions) under one root field. */
+const codeOf = (answer: GraphQLAnswer) =>
+  answer.errors?.[0]?.extensions?.code ??
+  (Object.values(answer.data ?? {})[0] as { code?: string } | null | undefined)?.code;
 
 describe("Send: REST and GraphQL apply one set of rules", () => {
   let app: FastifyInstance;
@@ -43,14 +46,14 @@ describe("Send: REST and GraphQL apply one set of rules", () => {
     ];
     for (const headers of cases) {
       const rest = await injectJson(app, { method: "GET", url: "/api/admin/tokens/list", headers });
-      const gql = await graphql(app, "{ tokens { edges { node { tokenId } } } }", headers);
+      const gql = await graphql(app, "{ tokens { edges { node { id } } } }", headers);
       expect(rest.status, JSON.stringify(headers)).toBe(401);
       expect(rest.body.error.code).toBe("unauthorized");
       expect(codeOf(gql), JSON.stringify(headers)).toBe(rest.body.error.code);
     }
     const cookie = { cookie: `glider_admin_key=${encodeURIComponent(ADMIN_KEY)}` };
     expect((await injectJson(app, { method: "GET", url: "/api/admin/tokens/list", headers: cookie })).status).toBe(200);
-    expect((await graphql(app, "{ tokens { edges { node { tokenId } } } }", cookie)).errors).toBeUndefined();
+    expect((await graphql(app, "{ tokens { edges { node { id } } } }", cookie)).errors).toBeUndefined();
   });
 
   it("answers `forbidden` on both doors when no admin key is configured", async () => {
@@ -69,7 +72,7 @@ describe("Send: REST and GraphQL apply one set of rules", () => {
   it("reads the bearer the same way (scheme in any case) and refuses a bad one alike", async () => {
     const body = { size: 4, max_downloads: 1 };
     const input = "{ size: 4, maxDownloads: 1 }";
-    const create = `mutation { createTransfer(input: ${input}) { transfer { transferId } } }`;
+    const create = `mutation { createTransfer(input: ${input}) { ... on CreateTransferPayload { transfer { id } } ... on Error { code } } }`;
     for (const authorization of ["bearer nope", "Basic abc", ""]) {
       const rest = await injectJson(app, {
         method: "POST",
@@ -91,9 +94,11 @@ describe("Send: REST and GraphQL apply one set of rules", () => {
     const created = await createTransfer(app, secret, { size: 4, delete_auth_hash: sha256("right") });
     expect(created.status).toBe(201);
     const id: string = created.body.transfer.transfer_id;
+    // GraphQL arguments take the global id (Relay's `base64("Transfer:" + id)`); REST routes the raw one.
+    const globalId = Buffer.from(`Transfer:${id}`).toString("base64");
     const viaGraphql = await graphql(
       app,
-      `mutation { createTransfer(input: { size: 4 }) { transfer { transferId } } }`,
+      `mutation { createTransfer(input: { size: 4 }) { ... on CreateTransferPayload { transfer { transferId } } } }`,
       bearer(secret),
     );
     const made = viaGraphql.data?.createTransfer as { transfer: { transferId: string } } | undefined;
@@ -121,10 +126,23 @@ describe("Send: REST and GraphQL apply one set of rules", () => {
       (await injectJson(app, { method: "GET", url: `/api/transfers/id/${id}/status` })).body.error?.code,
     ];
     const gqlCodes = [
-      codeOf(await graphql(app, `mutation { completeTransfer(id: "${id}") { status } }`, bearer(secret))),
-      codeOf(await graphql(app, `mutation { completeTransfer(id: "${id}") { status } }`)),
-      codeOf(await graphql(app, `mutation { deleteTransfer(id: "${id}", deleteAuth: "wrong") { status } }`)),
-      codeOf(await graphql(app, `{ transfer(id: "${id}") { status } }`)),
+      codeOf(
+        await graphql(
+          app,
+          `mutation { completeTransfer(input: { id: "${globalId}" }) { ... on Error { code } } }`,
+          bearer(secret),
+        ),
+      ),
+      codeOf(
+        await graphql(app, `mutation { completeTransfer(input: { id: "${globalId}" }) { ... on Error { code } } }`),
+      ),
+      codeOf(
+        await graphql(
+          app,
+          `mutation { deleteTransfer(input: { id: "${globalId}", deleteAuth: "wrong" }) { ... on Error { code } } }`,
+        ),
+      ),
+      codeOf(await graphql(app, `{ transfer(id: "${globalId}") { status } }`)),
     ];
     expect(restCodes).toEqual(["invalid_state", "unauthorized", "forbidden", undefined]);
     expect(gqlCodes).toEqual(restCodes);
@@ -155,12 +173,16 @@ describe("Send: REST and GraphQL apply one set of rules", () => {
     expect(gqlRequests.map((r) => [r.route, r.status])).toEqual([["graphql Mutation.createTransfer", 201]]);
   });
 
-  it("maps transfer_not_found to 404 for both doors' records", async () => {
+  it("maps transfer_not_found to 404 for REST's records; GraphQL's lookup answers null", async () => {
     const unknown = "A".repeat(22);
     const rest = await injectJson(app, { method: "GET", url: `/api/transfers/id/${unknown}/status` });
-    const gql = await graphql(app, `{ transfer(id: "${unknown}") { status } }`);
+    const gql = await graphql(
+      app,
+      `{ transfer(id: "${Buffer.from(`Transfer:${unknown}`).toString("base64")}") { status } }`,
+    );
     expect(rest.body.error.code).toBe("transfer_not_found");
-    expect(codeOf(gql)).toBe("transfer_not_found");
+    // A nullable single lookup (issue 21, finding 3): the miss is `null`, not an error.
+    expect(gql).toEqual({ data: { transfer: null } });
     expect(outcomeStatus({ error: new GliderError("transfer_not_found", "gone") })).toBe(rest.status);
     expect(rest.status).toBe(404);
   });

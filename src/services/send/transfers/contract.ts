@@ -36,6 +36,11 @@ export interface TransfersService {
   completeUpload(sender: SenderPrincipal, id: string): Promise<TransferView>;
   /** The transfer, or `transfer_expired` / `transfer_exhausted` / `transfer_deleted` / `transfer_not_found`. */
   status(id: string): Promise<TransferView>;
+  /**
+   * As `status`, without recording a `transfer.status_read` action: for reads that are not a status request of
+   * their own (GraphQL's Transfer node, loaded by id as part of a larger query).
+   */
+  view(id: string): Promise<TransferView>;
   /** Counts one download now and returns a GET URL living at most 60 s (`unsupported` without presign). */
   createDownloadUrl(id: string): Promise<PresignedDownload>;
   /** Reserves one download and opens the payload stream; see `ByteDownload.body` for when it counts. */

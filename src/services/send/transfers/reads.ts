@@ -13,7 +13,7 @@ const READ_CONCURRENCY = 16;
 
 type Reads = Pick<
   TransfersService,
-  "status" | "addEvent" | "listEvents" | "listActions" | "auditTrail" | "list" | "stats"
+  "status" | "view" | "addEvent" | "listEvents" | "listActions" | "auditTrail" | "list" | "stats"
 >;
 
 /** Reading transfers: status, client events, the audit views, admin listings and stats (tokens included). */
@@ -32,14 +32,24 @@ export function createReads(core: TransferCore): Reads {
     return records.filter((r): r is TransferRecord => r !== undefined);
   }
 
+  /** The record under the status route's rules: unknown, deleted, expired and exhausted transfers are refused. */
+  async function readable(id: string): Promise<TransferRecord> {
+    assertTransferId(id);
+    await settledFor(id);
+    const record = await load(id);
+    refuseUnavailable(record, now());
+    return record;
+  }
+
   return {
     async status(id) {
-      assertTransferId(id);
-      await settledFor(id);
-      const record = await load(id);
-      refuseUnavailable(record, now());
+      const record = await readable(id);
       await act(record, "transfer.status_read", "public");
       return toView(record);
+    },
+
+    async view(id) {
+      return toView(await readable(id));
     },
 
     async addEvent(id, input) {
