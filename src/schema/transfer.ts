@@ -9,28 +9,19 @@ import {
   sendStats,
   transferStatus,
 } from "../resolvers/send.js";
-import type {
-  SendStats,
-  TransferStatus as TransferStatusValue,
-  TransferView,
-  UploadTarget,
+import {
+  type SendStats,
+  TRANSFER_STATUSES,
+  type TransferStatus as TransferStatusValue,
+  type TransferView,
+  type UploadTarget,
 } from "../services/send/index.js";
 import { builder } from "./builder.js";
 import { upperCaseValues } from "./enum-values.js";
 
-/** The service's statuses in lifecycle order: the enum's values and `byStatus`' rows. */
-const STATUSES = [
-  "pending",
-  "uploaded",
-  "completed",
-  "exhausted",
-  "expired",
-  "deleted",
-] as const satisfies readonly TransferStatusValue[];
-
 const TransferStatus = builder.enumType("TransferStatus", {
   description: "Where a transfer is in its life",
-  values: upperCaseValues(STATUSES),
+  values: upperCaseValues(TRANSFER_STATUSES),
 });
 
 const PayloadMode = builder.enumType("PayloadMode", {
@@ -178,7 +169,7 @@ const SendStatsRef = builder.objectRef<SendStats>("SendStats").implement({
     byStatus: t.field({
       type: [StatusCount],
       description: "Transfers per status, every status listed (zero counts included)",
-      resolve: (s) => STATUSES.map((status) => ({ status, count: s.transfers.byStatus[status] })),
+      resolve: (s) => TRANSFER_STATUSES.map((status) => ({ status, count: s.transfers.byStatus[status] })),
     }),
   }),
 });

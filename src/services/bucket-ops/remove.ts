@@ -1,6 +1,7 @@
 import type { DeltaGlider } from "../deltaglider/index.js";
 import { DELTA_SUFFIX, isHousekeepingKey, isReferenceKey, toLogical } from "../deltaglider/keys.js";
 import { GliderError } from "../errors.js";
+import { keyExists } from "../storage/key-exists.js";
 import type { ObjectStore } from "../storage/object-store.js";
 import { assertBucket, folderPrefix } from "./listing.js";
 
@@ -12,16 +13,6 @@ export interface RemovalResult {
   dryRun: boolean;
 }
 
-async function exists(store: ObjectStore, bucket: string, key: string, signal?: AbortSignal) {
-  try {
-    await store.headObject(bucket, key, signal);
-    return true;
-  } catch (error) {
-    if (error instanceof GliderError && error.code === "key_not_found") return false;
-    throw error;
-  }
-}
-
 function logicalKeys(physical: readonly string[]): string[] {
   return [...new Set(physical.flatMap((k) => toLogical(k)?.key ?? []))];
 }
@@ -31,7 +22,7 @@ async function physicalOf(store: ObjectStore, bucket: string, key: string, signa
   if (isReferenceKey(key) || isHousekeepingKey(key)) return [];
   const candidates = key.endsWith(DELTA_SUFFIX) ? [key] : [key, `${key}${DELTA_SUFFIX}`];
   const found: string[] = [];
-  for (const physical of candidates) if (await exists(store, bucket, physical, signal)) found.push(physical);
+  for (const physical of candidates) if (await keyExists(store, bucket, physical, signal)) found.push(physical);
   return found;
 }
 

@@ -1,4 +1,5 @@
 import { GliderError } from "../errors.js";
+import { keyExists } from "../storage/key-exists.js";
 import type { ObjectStore } from "../storage/object-store.js";
 import { DELTA_SUFFIX, deltaSpaceOf, isHousekeepingKey, isReferenceKey, referenceKeyOf } from "./keys.js";
 
@@ -13,16 +14,6 @@ export interface DeleteResult {
  * Unlike DeltaGlider, root-level references are cleaned up too: nothing else ever removes them.
  */
 export function createDeleter(store: ObjectStore) {
-  async function exists(bucket: string, key: string, signal?: AbortSignal): Promise<boolean> {
-    try {
-      await store.headObject(bucket, key, signal);
-      return true;
-    } catch (error) {
-      if (error instanceof GliderError && error.code === "key_not_found") return false;
-      throw error;
-    }
-  }
-
   async function deltasRemain(bucket: string, deltaSpace: string, signal?: AbortSignal): Promise<boolean> {
     let continuationToken: string | undefined;
     do {
@@ -41,7 +32,7 @@ export function createDeleter(store: ObjectStore) {
   ) {
     for (const space of spaces) {
       const referenceKey = referenceKeyOf(space);
-      if (!(await deltasRemain(bucket, space, signal)) && (await exists(bucket, referenceKey, signal))) {
+      if (!(await deltasRemain(bucket, space, signal)) && (await keyExists(store, bucket, referenceKey, signal))) {
         await store.deleteObject(bucket, referenceKey, signal);
         deleted.push(referenceKey);
       }
@@ -70,7 +61,7 @@ export function createDeleter(store: ObjectStore) {
     const deleted: string[] = [];
     const candidates = key.endsWith(DELTA_SUFFIX) ? [key] : [key, `${key}${DELTA_SUFFIX}`];
     for (const physical of candidates) {
-      if (await exists(bucket, physical, signal)) {
+      if (await keyExists(store, bucket, physical, signal)) {
         await store.deleteObject(bucket, physical, signal);
         deleted.push(physical);
       }

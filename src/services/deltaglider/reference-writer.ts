@@ -1,6 +1,7 @@
 import { createReadStream } from "node:fs";
 import { GliderError } from "../errors.js";
 import type { ConditionalWriteProbe } from "../storage/conditional-writes.js";
+import { keyExists } from "../storage/key-exists.js";
 import type { ObjectStore } from "../storage/object-store.js";
 import { readDgMetadata, referenceMetadata } from "./metadata.js";
 import type { Spooled } from "./spool.js";
@@ -55,7 +56,7 @@ export function createReferenceWriter(
     const lock = `${bucket}\0${referenceKey}`;
     while (creating.has(lock)) await creating.get(lock)?.catch(() => undefined);
     const attempt = (async () => {
-      if (await exists(bucket, referenceKey, signal)) return false;
+      if (await keyExists(store, bucket, referenceKey, signal)) return false;
       await put();
       const stored = readDgMetadata((await store.headObject(bucket, referenceKey, signal)).metadata).fileSha256;
       return stored === file.sha256;
@@ -65,16 +66,6 @@ export function createReferenceWriter(
       return await attempt;
     } finally {
       creating.delete(lock);
-    }
-  }
-
-  async function exists(bucket: string, key: string, signal?: AbortSignal): Promise<boolean> {
-    try {
-      await store.headObject(bucket, key, signal);
-      return true;
-    } catch (error) {
-      if (error instanceof GliderError && error.code === "key_not_found") return false;
-      throw error;
     }
   }
 

@@ -40,10 +40,10 @@ export function snapshot(job: Job): SavingsProgress {
   return event;
 }
 
-/** The IDLE event: no job runs; the last cached result, or zeros. */
+/** The IDLE event (no job runs): the last figures, or zeros; `last` is the previous job or its last event. */
 export function idleSnapshot(
   bucket: string,
-  last: Job | undefined,
+  last: Pick<Job, "taskId"> | undefined,
   figures: BucketSavings | undefined,
 ): SavingsProgress {
   const event: SavingsProgress = {

@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { assertVisible, notFound } from "../bucket-ops/listing.js";
 import { isGliderError } from "../errors.js";
 import { KEY_PREFIX, type SharedRedis, unavailable } from "../shared/redis.js";
+import { idleSnapshot } from "./job.js";
 import { createMailbox, type Mailbox } from "./mailbox.js";
 import {
   type BucketSavings,
@@ -293,20 +294,8 @@ export function createSharedSavings(
   }
 
   /** The IDLE event (no job runs): the figures every instance reads, or zeros. */
-  async function idleSnapshot(bucket: string, last: SavingsProgress | undefined): Promise<SavingsProgress> {
-    const figures = (await readStatus(bucket)).figures;
-    const event: SavingsProgress = {
-      taskId: last?.taskId ?? "",
-      bucket,
-      state: "IDLE",
-      scannedObjects: figures?.objectCount ?? 0,
-      objectCount: figures?.objectCount ?? 0,
-      originalBytes: figures?.originalBytes ?? 0,
-      storedBytes: figures?.storedBytes ?? 0,
-      savingsPct: figures?.savingsPct ?? 0,
-    };
-    if (figures) event.computedAt = figures.computedAt;
-    return event;
+  async function idleEvent(bucket: string, last: SavingsProgress | undefined): Promise<SavingsProgress> {
+    return idleSnapshot(bucket, last, (await readStatus(bucket)).figures);
   }
 
   async function* stream(
@@ -330,7 +319,7 @@ export function createSharedSavings(
       /** In IDLE mode, the finished job whose result the IDLE event reported: none of its events may follow. */
       let finished: string | undefined;
       if (idle && (!current || isTerminal(current.state))) {
-        yield await idleSnapshot(queue.bucket, current);
+        yield await idleEvent(queue.bucket, current);
         finished = current?.taskId;
         following = undefined;
       } else if (current) {

@@ -62,6 +62,7 @@ export type { ActionRecord, Actor, AuditRecord, EventRecord, RequestRecord } fro
 export { audited, outcomeStatus, type RequestOutcome, recordOutcome } from "./request-audit.js";
 export type { CreatedToken, CreateTokenInput, SenderPrincipal, TokenState, TokenView } from "./tokens/types.js";
 export { TRANSFER_ID_PATTERN } from "./transfers/ids.js";
+export { STATUSES as TRANSFER_STATUSES } from "./transfers/rules.js";
 export type {
   ByteDownload,
   CreatedTransfer,

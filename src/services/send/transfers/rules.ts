@@ -8,6 +8,7 @@ import type { PayloadMode, TransferRecord, TransferStatus, TransferView } from "
  */
 export const LIVE: readonly TransferStatus[] = ["pending", "uploaded", "completed"];
 export const FINISHED: readonly TransferStatus[] = ["exhausted", "expired", "deleted"];
+/** Every status in lifecycle order: stats' `byStatus` rows and GraphQL's TransferStatus enum. */
 export const STATUSES: readonly TransferStatus[] = [
   "pending",
   "uploaded",
