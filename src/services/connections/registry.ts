@@ -12,6 +12,7 @@ import { guardStore } from "../storage/guarded-store.js";
 import { instrumentStore } from "../storage/instrumented-store.js";
 import type { ObjectStore } from "../storage/object-store.js";
 import { createS3Store } from "../storage/s3-store.js";
+import { errorName } from "../storage/sdk-errors.js";
 import { type Connection, createConnection } from "./connection.js";
 
 /** What the Commander UI sends to sign in (`POST /api/auth/session {credentials}`), camel-cased. */
@@ -63,7 +64,7 @@ function sameSecret(given: string, expected: string): boolean {
 /** Turns a failed sign-in probe into what the UI expects: bad keys 403, unreachable endpoint 502. */
 function probeError(error: unknown, endpoint: string | undefined): GliderError {
   const cause = isGliderError(error) ? error.cause : error;
-  const name = (cause as { name?: string } | undefined)?.name ?? "";
+  const name = errorName(cause);
   if (cause instanceof S3ServiceException) {
     const status = cause.$metadata.httpStatusCode;
     if (status === 403 || status === 401) {

@@ -1,6 +1,7 @@
 import { GliderError } from "../errors.js";
 import type { ObjectStore } from "./object-store.js";
 import type { S3StoreOptions } from "./s3-store.js";
+import { errorName } from "./sdk-errors.js";
 
 /** A bucket ACL in the shape `aws s3api get-bucket-acl` prints. */
 export interface BucketAcl {
@@ -74,7 +75,7 @@ export async function createBucketAcl(
     ...(s3.credentials ? { credentials: s3.credentials } : {}),
   });
   function mapError(error: unknown, bucket: string): never {
-    const name = (error as { name?: string }).name ?? "";
+    const name = errorName(error);
     if (name === "NoSuchBucket") {
       throw new GliderError("bucket_not_found", `bucket "${bucket}" does not exist`, { bucket });
     }

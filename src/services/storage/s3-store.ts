@@ -12,7 +12,6 @@ import {
   PutObjectCommand,
   S3Client,
   type S3ClientConfig,
-  S3ServiceException,
 } from "@aws-sdk/client-s3";
 import { GliderError } from "../errors.js";
 import { bareEtag, iterateBody, lowerCaseMetadata, readableMetadata } from "./body.js";
@@ -26,6 +25,7 @@ import type {
   PresignInput,
   PutObjectInput,
 } from "./object-store.js";
+import { errorName, httpStatusOf } from "./sdk-errors.js";
 
 export interface S3StoreOptions {
   endpoint?: string;
@@ -40,8 +40,8 @@ export interface S3StoreOptions {
 /** Maps an SDK failure onto Glider's codes: the caller learns "missing" vs "refused" vs "S3 is unwell". */
 function toGliderError(error: unknown, bucket?: string, key?: string): never {
   if (error instanceof GliderError) throw error;
-  const name = (error as { name?: string })?.name ?? "";
-  const status = error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
+  const name = errorName(error);
+  const status = httpStatusOf(error);
   if (name === "NoSuchBucket")
     throw new GliderError("bucket_not_found", `bucket "${bucket}" does not exist`, { bucket });
   if (name === "NoSuchKey" || name === "NotFound" || status === 404) {
@@ -103,7 +103,7 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
       };
     } catch (error) {
       // HEAD has no body, so a missing bucket also arrives as a bare 404.
-      if ((error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode === 404) {
+      if (httpStatusOf(error) === 404) {
         const exists = await bucketExists(bucket, signal);
         if (!exists) throw new GliderError("bucket_not_found", `bucket "${bucket}" does not exist`, { bucket });
       }
@@ -116,8 +116,8 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
       await client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal: signal });
       return true;
     } catch (error) {
-      const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-      if (status === 404 || (error as { name?: string })?.name === "NotFound") return false;
+      const status = httpStatusOf(error);
+      if (status === 404 || errorName(error) === "NotFound") return false;
       toGliderError(error, bucket);
     }
   }
@@ -142,7 +142,7 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
       try {
         await client.send(new CreateBucketCommand({ Bucket: bucket }));
       } catch (error) {
-        const name = (error as { name?: string })?.name;
+        const name = errorName(error);
         if (name === "BucketAlreadyOwnedByYou" || name === "BucketAlreadyExists") return;
         toGliderError(error, bucket);
       }
@@ -152,7 +152,7 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
       try {
         await client.send(new DeleteBucketCommand({ Bucket: bucket }), { abortSignal: signal });
       } catch (error) {
-        if ((error as { name?: string })?.name === "BucketNotEmpty") {
+        if (errorName(error) === "BucketNotEmpty") {
           throw new GliderError("bucket_not_empty", `bucket "${bucket}" is not empty`, { bucket });
         }
         toGliderError(error, bucket);
@@ -215,7 +215,7 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
           body,
         };
       } catch (error) {
-        if ((error as { name?: string })?.name === "InvalidRange") {
+        if (errorName(error) === "InvalidRange") {
           throw new GliderError("invalid_request", "range not satisfiable", { range: input.range });
         }
         toGliderError(error, input.bucket, input.key);
