@@ -11,10 +11,10 @@ export interface GraphQLContext {
   /** Caller address (for rate limits and audit). */
   ip: string;
   loaders: Loaders;
-  /** The caller presented the admin API key (header `x-admin-key` or cookie `glider_admin_key`). */
-  isAdmin: boolean;
+  /** The caller presented the admin API key (header `x-admin-key` or cookie `glider_admin_key`); checked on first read. */
+  readonly isAdmin: boolean;
   /** Why the admin scope is refused, from `tokens.verifyAdminKey` (REST's check): `unauthorized` or `forbidden`. */
-  adminDenial?: GliderError;
+  readonly adminDenial?: GliderError;
   /** What the request presented (services/credentials.ts, the reader REST uses too). */
   credentials: Credentials;
 }
@@ -36,14 +36,24 @@ export function createContext(
   ip: string,
   credentials: Credentials = {},
 ): GraphQLContext {
-  const denial = adminDenial(services, credentials.adminKey);
+  // The admin check runs only when an admin-scoped field asks: a refusal is a GliderError (a captured stack), too
+  // dear to build on every public query.
+  let checked: { denial: GliderError | undefined } | undefined;
+  const check = () => {
+    checked ??= { denial: adminDenial(services, credentials.adminKey) };
+    return checked.denial;
+  };
   return {
     services,
     signal,
     ip,
     loaders: createLoaders(services, signal),
-    isAdmin: denial === undefined,
-    adminDenial: denial,
+    get isAdmin() {
+      return check() === undefined;
+    },
+    get adminDenial() {
+      return check();
+    },
     credentials,
   };
 }
