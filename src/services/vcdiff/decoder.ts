@@ -2,7 +2,7 @@
  * The streaming VCDIFF decoder: reads the delta window by window and hands each to the Interpreter
  * (interpreter.ts), which copies from a SourceCache (source-cache.ts) over the caller's SourceReader.
  */
-import { adler32 } from "./adler32.js";
+import { adler32Simd } from "./adler32-wasm.js";
 import { VcdiffError } from "./errors.js";
 import {
   DeltaInput,
@@ -191,7 +191,7 @@ class StreamingDecoder implements VcdiffReader {
     const addr = (await this.readSection(win, 2, win.addrLength)).bytes();
     const out = await this.interpreter.decodeWindow(win, data, inst, addr, segment);
     if (this.verifyChecksum && win.adler32 !== null) {
-      const actual = adler32(out);
+      const actual = adler32Simd(out);
       if (actual !== win.adler32) {
         throw new VcdiffError(
           "checksum_mismatch",

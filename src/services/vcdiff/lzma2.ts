@@ -1,5 +1,6 @@
 import { VcdiffError } from "./errors.js";
 import { LzmaDecoder } from "./lzma-decoder.js";
+import { WARM_UP_LENGTH, WARM_UP_XZ } from "./lzma-warm-up.js";
 
 /**
  * Decoder for xdelta3's LZMA secondary compression (VCDIFF secondary id 2).
@@ -132,6 +133,16 @@ function scanChunks(input: Uint8Array, offset: number): number {
   return total;
 }
 
+let warmedUp = false;
+
+/** Decodes the warm-up stream once per process, before the first real section (lzma-warm-up.ts says why). */
+function warmUp(): void {
+  if (warmedUp) return;
+  warmedUp = true;
+  const stream = Buffer.from(WARM_UP_XZ, "base64");
+  new XzSectionDecoder().decodeSection(new Uint8Array(stream.buffer, stream.byteOffset, stream.length), WARM_UP_LENGTH);
+}
+
 /** One persistent decoder per section kind per delta file. */
 export class XzSectionDecoder {
   private readonly maxDictSize: number;
@@ -164,10 +175,15 @@ export class XzSectionDecoder {
     }
   }
 
-  private decode(input: Uint8Array, outLength: number): Uint8Array {
+  private decode(section: Uint8Array, outLength: number): Uint8Array {
     if (!Number.isSafeInteger(outLength) || outLength < 0) throw invalid(`bad section length ${outLength}`);
+    // One array class in the hot loop: a Buffer (a subclass, with its own map) would send decodeChunk back to the
+    // interpreter the first time it sees one.
+    const input =
+      section.constructor === Uint8Array ? section : new Uint8Array(section.buffer, section.byteOffset, section.length);
     let p = 0;
     if (this.lzma === null) {
+      warmUp();
       const header = parseXzHeaders(input);
       if (header.dictSize > this.maxDictSize) {
         throw new VcdiffError(
