@@ -1,7 +1,7 @@
 import { adler32 } from "./adler32.js";
 
 /**
- * Adler-32 with WebAssembly SIMD, for the decoder's per-window check: about 4x the word-wise JavaScript version,
+ * Adler-32 with WebAssembly SIMD, for the decoder's per-window check: about 2x the word-wise JavaScript version,
  * which took a quarter of the CPU of decoding xdelta3's 256 MiB bench delta. The bytes are adler32-simd.wat compiled
  * by wabt (test/services/vcdiff/adler32-wasm.test.ts checks that they match). Where WebAssembly SIMD is missing, the
  * JavaScript version runs instead.
