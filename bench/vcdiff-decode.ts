@@ -2,7 +2,7 @@
  * Decode-only benchmark: Glider's streaming decoder vs `xdelta3 -d` on one existing (source, delta) pair, file → file,
  * in interleaved rounds (the VM is shared: best and median of each contender over the same rounds).
  *
- *   npx tsx bench/vcdiff-decode.ts SOURCE DELTA [ROUNDS=5]
+ *   npm run bench:vcdiff-decode -- SOURCE DELTA [ROUNDS=5]
  *
  * Make a pair with `tsx bench/vcdiff.ts generate DIR 256` and `xdelta3 -e -9 -s DIR/source.bin DIR/target.bin DELTA`
  * (at 256 MiB, xdelta3 stores the far-moved blocks as LZMA-compressed literals). For a CPU profile of one decode:
