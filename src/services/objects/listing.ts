@@ -5,6 +5,7 @@ import { GliderError } from "../errors.js";
 import { createSigner } from "../signing.js";
 import { createSingleFlightCache } from "../single-flight.js";
 import { compareKeys } from "../storage/keys.js";
+import type { KnownSizes } from "./known-sizes.js";
 import type { MetadataCache } from "./metadata-cache.js";
 import { checkLimit, normalisePrefix, type ObjectQuery, type SortField, type SortOrder } from "./query.js";
 import type { ObjectPage, ObjectRow } from "./types.js";
@@ -29,6 +30,8 @@ export interface ObjectListingOptions {
   /** LISTs a folder as logical entries (DeltaGlider's listing). */
   list(bucket: string, prefix: string, signal: AbortSignal): Promise<LogicalListing>;
   metadata: MetadataCache;
+  /** Original sizes from the bucket's savings index, checked against LIST: deltas it vouches for need no HEAD. */
+  knownSizes?: KnownSizes;
   /** Signs cursors; shared with download tokens through per-purpose keys. */
   secret: string;
   timeoutMs: number;
@@ -117,12 +120,17 @@ export function createObjectListing(options: ObjectListingOptions): ObjectListin
     };
   }
 
-  /** Rows with original sizes: deltas need their metadata (a HEAD each, cached), direct objects do not. */
+  /**
+   * Rows with original sizes: a delta's comes from the savings index when its entry matches the LIST entry, else
+   * from its metadata (a HEAD, cached); direct objects need neither.
+   */
   async function rows(bucket: string, entries: readonly LogicalEntry[], signal: AbortSignal) {
     const deltas = entries.filter((e) => e.compressed);
-    const described = new Map(
-      (await metadata.describe(bucket, deltas, signal)).map((o) => [o.physicalKey, o.originalBytes]),
-    );
+    const described = options.knownSizes
+      ? await options.knownSizes.sizes(bucket, deltas, signal)
+      : new Map<string, number>();
+    const unknown = described.size ? deltas.filter((e) => !described.has(e.physicalKey)) : deltas;
+    for (const o of await metadata.describe(bucket, unknown, signal)) described.set(o.physicalKey, o.originalBytes);
     return entries.map((e) =>
       rowOf(bucket, e, e.compressed ? (described.get(e.physicalKey) ?? e.storedBytes) : e.storedBytes),
     );
@@ -183,6 +191,8 @@ export function createObjectListing(options: ObjectListingOptions): ObjectListin
     }
     // The Commander's Refresh: list the folder again instead of answering from the cache (first page only).
     if (query.fresh && !after) listings.delete(`${query.bucket}\0${prefix}`);
+    // Read while the folder is listed, so a cold page waits for the LIST walk only.
+    options.knownSizes?.prefetch(query.bucket);
     return withTimeout(timeoutMs, signal, async (s) => {
       const view = await sortedView(query, { prefix, sort, order, search, fingerprint }, s);
       const { tuples, direction } = view;
