@@ -101,7 +101,7 @@ export function createObjectsService(
     ? createKnownSizes({ load: options.savingsIndex, ttlMs: options.listCache?.ttlMs, now: options.now })
     : undefined;
   const listing = createObjectListing({
-    list: (bucket, prefix, signal) => deltaglider.list(bucket, prefix, signal),
+    list: (bucket, prefix, signal, onPage) => deltaglider.list(bucket, prefix, signal, onPage),
     metadata: metas,
     knownSizes,
     secret: options.secret,
