@@ -152,7 +152,17 @@ export function createCatalogue(store: ObjectStore, options: CatalogueOptions = 
     const commonPrefixes: string[] = [];
     const references: ObjectSummary[] = [];
     const keep = createTwinFilter();
-    for await (const page of physicalPages(bucket, prefix, "/", signal)) {
+    // The next LIST is sent before this page is processed (a folder listing reads every page): the walk takes the
+    // LIST calls' time, not that plus each page's processing and the caller's `onPage`.
+    const pages = physicalPages(bucket, prefix, "/", signal);
+    let ahead = pages.next();
+    for (;;) {
+      const result = await ahead;
+      if (result.done) break;
+      ahead = pages.next();
+      // Awaited at the top of the loop; this only keeps a failure seen there from being reported as unhandled.
+      ahead.catch(() => undefined);
+      const page = result.value;
       const before = objects.length;
       for (const summary of page.objects) {
         if (isReferenceKey(summary.key)) {
