@@ -1,5 +1,10 @@
+import { createCatalogue } from "../../src/services/deltaglider/catalogue.js";
+import { scanBucket } from "../../src/services/savings/compute.js";
+import { createIndexStore } from "../../src/services/savings/index-store.js";
+import { createSystemStore } from "../../src/services/send/system-store.js";
 import { createMemoryStore } from "../../src/services/storage/memory-store.js";
 import type { ListObjectsInput, ListObjectsPage, ObjectStore } from "../../src/services/storage/object-store.js";
+import { createS3StoreFor } from "../../test/helpers/s3rver.js";
 import { objectsUrl } from "../lib/api.js";
 import { deltaFolder } from "../lib/data.js";
 import { log, type Resources, SCALE, scaled } from "../lib/env.js";
@@ -8,7 +13,16 @@ import { httpGet } from "../lib/http.js";
 import { diffCalls, formatCalls, storageCalls } from "../lib/metrics.js";
 import type { Part } from "../lib/part.js";
 import { type Row, row } from "../lib/report.js";
-import { BENCH_S3, createBucket, headMetadata, listFolder, s3Client, startS3, writeRawObjects } from "../lib/s3.js";
+import {
+  BENCH_S3,
+  createBucket,
+  headMetadata,
+  listFolder,
+  type S3Handle,
+  s3Client,
+  startS3,
+  writeRawObjects,
+} from "../lib/s3.js";
 import { median, now, percentile } from "../lib/stats.js";
 
 const BUCKET = "bench-listing";
@@ -16,6 +30,13 @@ const WARMUP_BUCKET = "bench-listing-warmup";
 const PREFIX = "releases/";
 const WARM_REPEATS = 50;
 const SORTS = ["name_asc", "modified_desc"] as const;
+/** Where the Glider servers of this part keep savings indexes (SEND_SYSTEM_BUCKET). */
+const SYSTEM_BUCKET = "bench-listing-system";
+/**
+ * The bucket's state for a cold page: no savings index yet (every delta on the page is HEADed), or an index in the
+ * system bucket, as after one savings scan of the bucket (or uploads through Glider): deltas' sizes come from it.
+ */
+const INDEX_STATES = ["no savings index", "savings index present"] as const;
 
 /**
  * The folder size for the s3rver (cold) measurements. s3rver answers every ListObjectsV2 page by walking and
@@ -110,12 +131,21 @@ async function onS3rver(resources: Resources, P: string): Promise<Row[]> {
   let before = await walk();
 
   const rows: Row[] = [];
-  for (const sort of SORTS) {
+  for (const state of INDEX_STATES) {
+    if (state === "savings index present") {
+      await writeIndex(s3, P);
+      before = await walk();
+    }
+    for (const sort of SORTS) rows.push(await coldPage(sort, state));
+  }
+  return rows;
+
+  async function coldPage(sort: (typeof SORTS)[number], state: (typeof INDEX_STATES)[number]): Promise<Row> {
     // A fresh server per sort: nothing cached, the first request lists the whole folder.
     const glider: GliderServer = await startGlider({
       s3,
-      env: { OBJECTS_RATE_LIMIT: "0" },
-      profileName: `${P}-${sort}`,
+      env: { OBJECTS_RATE_LIMIT: "0", SEND_SYSTEM_BUCKET: SYSTEM_BUCKET },
+      profileName: `${P}-${sort}-${state === INDEX_STATES[0] ? "noindex" : "index"}`,
     });
     try {
       // The process warm (code compiled, S3 connections open), the caches empty for the measured folder.
@@ -124,11 +154,14 @@ async function onS3rver(resources: Resources, P: string): Promise<Row[]> {
       const callsBefore = await storageCalls(glider);
       const cold = await page(url);
       const calls = diffCalls(callsBefore, await storageCalls(glider));
-      log(P, `${BENCH_S3} ${sort}: cold ${(cold.ms / 1000).toFixed(2)} s${cold.error ? ` (${cold.status})` : ""}`);
+      log(
+        P,
+        `${BENCH_S3} ${sort}, ${state}: cold ${(cold.ms / 1000).toFixed(2)} s${cold.error ? ` (${cold.status})` : ""}`,
+      );
       // Within the 30 s listing cache TTL: every repeat is served from the cached folder listing.
       const warm = cold.error ? undefined : await warmRepeats(url);
       const after = await walk();
-      const figure = `cold first page, sort=${sort}, ${COLD_OBJECTS.toLocaleString("en-US")} objects`;
+      const figure = `cold first page, sort=${sort}, ${COLD_OBJECTS.toLocaleString("en-US")} objects, ${state}`;
       const r = row(P, figure, cold.ms, "ms", {
         baseline: { name: `ListObjectsV2 walk, ${after.pages} pages`, value: (before.ms + after.ms) / 2 },
         goal: { on: "ratio", op: "<=", limit: 1.1 },
@@ -143,12 +176,28 @@ async function onS3rver(resources: Resources, P: string): Promise<Row[]> {
           `Glider's storage calls: ${formatCalls(calls)}; warm on this folder: p50 ${warm?.p50.toFixed(1)} ms, ` +
           `p99 ${warm?.p99.toFixed(1)} ms`;
       }
-      rows.push(r);
+      return r;
     } finally {
       await glider.stop();
     }
   }
-  return rows;
+}
+
+/**
+ * The bucket's savings index in the system bucket, as one savings scan leaves it: Glider's scan (the code the
+ * savings job runs) over the S3 server, saved where the Glider servers read it.
+ */
+async function writeIndex(s3: S3Handle, P: string): Promise<void> {
+  const store = createS3StoreFor(s3);
+  try {
+    const started = now();
+    const scan = await scanBucket(createCatalogue(store), BUCKET, { headConcurrency: 32 });
+    await createIndexStore(createSystemStore(store, SYSTEM_BUCKET)).save(BUCKET, scan.index);
+    const s = ((now() - started) / 1000).toFixed(1);
+    log(P, `savings scan: ${scan.index.size.toLocaleString("en-US")} index entries, ${scan.heads} HEADs, ${s} s`);
+  } finally {
+    await store.close();
+  }
 }
 
 /**

@@ -74,6 +74,8 @@ export function createConnection(id: string, store: ObjectStore, deps: Connectio
     limiter:
       deps.shared?.rateLimiter(config.objectsRateLimit) ?? createRateLimiter({ perSecond: config.objectsRateLimit }),
     uploadMaxBytes: config.limits.uploadMaxBytes,
+    // Cold pages take deltas' original sizes from the savings index (built below; read only on requests).
+    savingsIndex: (bucket) => localSavings.index(bucket),
     onChange: (bucket, key) => changes.publish({ bucket, key }),
     onUploaded: (bucket, result) => {
       const stored = {

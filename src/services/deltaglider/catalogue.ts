@@ -65,10 +65,24 @@ export interface WalkPage {
   physicalBytes: number;
 }
 
+/** What a folder listing has found after one more LIST page (see `Catalogue.list`). */
+export interface ListedPage {
+  /** The logical entries this page added, in physical order. */
+  entries: readonly LogicalEntry[];
+}
+
 /** DeltaGlider's logical view of a bucket (format doc §1.3, §4, §5): listings, walks and metadata over any store. */
 export interface Catalogue {
-  /** One folder level (`/` delimiter semantics on logical keys), sorted by logical key in UTF-8 order. */
-  list(bucket: string, prefix: string, signal?: AbortSignal): Promise<LogicalListing>;
+  /**
+   * One folder level (`/` delimiter semantics on logical keys), sorted by logical key in UTF-8 order. `onPage` sees
+   * the entries as each LIST page arrives (a caller can start work on them while the walk goes on).
+   */
+  list(
+    bucket: string,
+    prefix: string,
+    signal?: AbortSignal,
+    onPage?: (page: ListedPage) => void,
+  ): Promise<LogicalListing>;
   /** Every logical object below the prefix, page by page, in physical order; references reported separately. */
   walk(bucket: string, prefix: string, signal?: AbortSignal): AsyncGenerator<WalkPage>;
   /** A listed entry's full metadata (one HEAD of its physical object). */
@@ -128,12 +142,28 @@ export function createCatalogue(store: ObjectStore, options: CatalogueOptions = 
   }
 
   /** One folder level (`/` delimiter semantics on logical keys), sorted by logical key in UTF-8 order. */
-  async function list(bucket: string, prefix: string, signal?: AbortSignal): Promise<LogicalListing> {
+  async function list(
+    bucket: string,
+    prefix: string,
+    signal?: AbortSignal,
+    onPage?: (page: ListedPage) => void,
+  ): Promise<LogicalListing> {
     const objects: LogicalEntry[] = [];
     const commonPrefixes: string[] = [];
     const references: ObjectSummary[] = [];
     const keep = createTwinFilter();
-    for await (const page of physicalPages(bucket, prefix, "/", signal)) {
+    // The next LIST is sent before this page is processed (a folder listing reads every page): the walk takes the
+    // LIST calls' time, not that plus each page's processing and the caller's `onPage`.
+    const pages = physicalPages(bucket, prefix, "/", signal);
+    let ahead = pages.next();
+    for (;;) {
+      const result = await ahead;
+      if (result.done) break;
+      ahead = pages.next();
+      // Awaited at the top of the loop; this only keeps a failure seen there from being reported as unhandled.
+      ahead.catch(() => undefined);
+      const page = result.value;
+      const before = objects.length;
       for (const summary of page.objects) {
         if (isReferenceKey(summary.key)) {
           references.push(summary);
@@ -145,6 +175,7 @@ export function createCatalogue(store: ObjectStore, options: CatalogueOptions = 
         }
       }
       for (const common of page.commonPrefixes) if (common !== HOUSEKEEPING_PREFIX) commonPrefixes.push(common);
+      onPage?.({ entries: objects.slice(before) });
     }
     // Stripping ".delta" can change the order (`x.zip-manifest.json` sorts before `x.zip.delta` but after `x.zip`).
     objects.sort((a, b) => compareKeys(a.key, b.key));

@@ -1,12 +1,14 @@
 import { LRUCache } from "lru-cache";
-import type { LogicalEntry, LogicalListing } from "../deltaglider/catalogue.js";
+import type { ListedPage, LogicalEntry, LogicalListing } from "../deltaglider/catalogue.js";
 import { baseName } from "../deltaglider/keys.js";
 import { GliderError } from "../errors.js";
 import { createSigner } from "../signing.js";
 import { createSingleFlightCache } from "../single-flight.js";
 import { compareKeys } from "../storage/keys.js";
+import type { KnownSizes } from "./known-sizes.js";
 import type { MetadataCache } from "./metadata-cache.js";
 import { checkLimit, normalisePrefix, type ObjectQuery, type SortField, type SortOrder } from "./query.js";
+import { createSizePrefetch } from "./size-prefetch.js";
 import type { ObjectPage, ObjectRow } from "./types.js";
 import { withTimeout } from "./with-timeout.js";
 
@@ -26,9 +28,16 @@ export interface ObjectListing {
 }
 
 export interface ObjectListingOptions {
-  /** LISTs a folder as logical entries (DeltaGlider's listing). */
-  list(bucket: string, prefix: string, signal: AbortSignal): Promise<LogicalListing>;
+  /** LISTs a folder as logical entries (DeltaGlider's listing); `onPage` sees each LIST page's entries. */
+  list(
+    bucket: string,
+    prefix: string,
+    signal: AbortSignal,
+    onPage?: (page: ListedPage) => void,
+  ): Promise<LogicalListing>;
   metadata: MetadataCache;
+  /** Original sizes from the bucket's savings index, checked against LIST: deltas it vouches for need no HEAD. */
+  knownSizes?: KnownSizes;
   /** Signs cursors; shared with download tokens through per-purpose keys. */
   secret: string;
   timeoutMs: number;
@@ -92,11 +101,19 @@ export function createObjectListing(options: ObjectListingOptions): ObjectListin
     now: options.now,
   });
 
-  async function folder(bucket: string, prefix: string, signal: AbortSignal): Promise<LogicalListing> {
+  async function folder(
+    bucket: string,
+    prefix: string,
+    signal: AbortSignal,
+    onPage?: (listSignal: AbortSignal) => ((page: ListedPage) => void) | undefined,
+  ): Promise<LogicalListing> {
     // The LIST belongs to no caller (an aborted first caller must not fail the others): it has its own deadline.
     const listing = await listings.get(
       `${bucket}\0${prefix}`,
-      () => list(bucket, prefix, AbortSignal.timeout(timeoutMs)),
+      () => {
+        const listSignal = AbortSignal.timeout(timeoutMs);
+        return list(bucket, prefix, listSignal, onPage?.(listSignal));
+      },
       signal,
     );
     return listing as LogicalListing;
@@ -117,15 +134,29 @@ export function createObjectListing(options: ObjectListingOptions): ObjectListin
     };
   }
 
-  /** Rows with original sizes: deltas need their metadata (a HEAD each, cached), direct objects do not. */
+  /**
+   * Rows with original sizes: a delta's comes from the savings index when its entry matches the LIST entry, else
+   * from its metadata (a HEAD, cached); direct objects need neither.
+   */
   async function rows(bucket: string, entries: readonly LogicalEntry[], signal: AbortSignal) {
-    const deltas = entries.filter((e) => e.compressed);
-    const described = new Map(
-      (await metadata.describe(bucket, deltas, signal)).map((o) => [o.physicalKey, o.originalBytes]),
+    const described = await sizesOf(
+      bucket,
+      entries.filter((e) => e.compressed),
+      signal,
     );
     return entries.map((e) =>
       rowOf(bucket, e, e.compressed ? (described.get(e.physicalKey) ?? e.storedBytes) : e.storedBytes),
     );
+  }
+
+  /** Physical key → original size of each delta: from the savings index when its entry matches, else a HEAD. */
+  async function sizesOf(bucket: string, deltas: readonly LogicalEntry[], signal: AbortSignal) {
+    const sizes = options.knownSizes
+      ? await options.knownSizes.sizes(bucket, deltas, signal)
+      : new Map<string, number>();
+    const unknown = sizes.size ? deltas.filter((e) => !sizes.has(e.physicalKey)) : deltas;
+    for (const o of await metadata.describe(bucket, unknown, signal)) sizes.set(o.physicalKey, o.originalBytes);
+    return sizes;
   }
 
   /**
@@ -136,19 +167,36 @@ export function createObjectListing(options: ObjectListingOptions): ObjectListin
 
   async function sortedView(
     query: ObjectQuery,
-    shape: { prefix: string; sort: SortField; order: SortOrder; search?: string; fingerprint: string },
+    shape: {
+      prefix: string;
+      sort: SortField;
+      order: SortOrder;
+      search?: string;
+      fingerprint: string;
+      /** Rows the page shows; undefined for a page after a cursor. */
+      firstPage?: number;
+    },
     signal: AbortSignal,
   ): Promise<SortedView> {
-    const listing = await folder(query.bucket, shape.prefix, signal);
-    const cached = views.get(shape.fingerprint);
-    if (cached && cached.listing === listing) return cached;
-    const matching = listing.objects.filter(
-      (o) =>
-        (query.compressed === undefined || o.compressed === query.compressed) &&
-        (!shape.search || baseName(o.key).toLowerCase().includes(shape.search)),
-    );
+    const matches = (o: LogicalEntry) =>
+      (query.compressed === undefined || o.compressed === query.compressed) &&
+      (!shape.search || baseName(o.key).toLowerCase().includes(shape.search));
     // Name and modified come from LIST alone; size and savings need every delta's metadata (HEADs, cached).
     const needsAllSizes = shape.sort === "size" || shape.sort === "savings_pct";
+    // A cold listing: the sizes the page will need are read while the walk goes on, where they are known early.
+    const want = needsAllSizes
+      ? ("all" as const)
+      : shape.sort === "name" && shape.order === "asc" && shape.firstPage
+        ? { first: shape.firstPage }
+        : undefined;
+    const listing = await folder(query.bucket, shape.prefix, signal, (listSignal) =>
+      want
+        ? createSizePrefetch({ matches, want, fetch: (deltas) => sizesOf(query.bucket, deltas, listSignal) })
+        : undefined,
+    );
+    const cached = views.get(shape.fingerprint);
+    if (cached && cached.listing === listing) return cached;
+    const matching = listing.objects.filter(matches);
     const described = needsAllSizes ? await rows(query.bucket, matching, signal) : undefined;
     const tuples: Tuple[] = matching.map((entry, i) => {
       const row = described?.[i];
@@ -183,8 +231,11 @@ export function createObjectListing(options: ObjectListingOptions): ObjectListin
     }
     // The Commander's Refresh: list the folder again instead of answering from the cache (first page only).
     if (query.fresh && !after) listings.delete(`${query.bucket}\0${prefix}`);
+    // Read while the folder is listed, so a cold page waits for the LIST walk only.
+    options.knownSizes?.prefetch(query.bucket);
     return withTimeout(timeoutMs, signal, async (s) => {
-      const view = await sortedView(query, { prefix, sort, order, search, fingerprint }, s);
+      const firstPage = after ? undefined : limit;
+      const view = await sortedView(query, { prefix, sort, order, search, fingerprint, firstPage }, s);
       const { tuples, direction } = view;
       // First position after the cursor's (value, key): binary search over the view's total order.
       let start = 0;

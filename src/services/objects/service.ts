@@ -6,9 +6,11 @@ import type { DeltaGlider } from "../deltaglider/index.js";
 import type { UploadResult } from "../deltaglider/upload.js";
 import { GliderError, isGliderError } from "../errors.js";
 import type { RateLimiter } from "../rate-limit.js";
+import type { IndexEntry } from "../savings/index-store.js";
 import { limitBytes } from "../send/transfers/streams.js";
 import { createSingleFlightCache } from "../single-flight.js";
 import type { ObjectStore, PutBody } from "../storage/object-store.js";
+import { createKnownSizes } from "./known-sizes.js";
 import { createObjectListing } from "./listing.js";
 import { createMetadataCache } from "./metadata-cache.js";
 import type { ObjectQuery } from "./query.js";
@@ -46,6 +48,12 @@ export interface ObjectsServiceOptions {
   timeoutMs?: number;
   listCache?: { ttlMs: number; max: number };
   metaCache?: { ttlMs: number; max: number };
+  /**
+   * The bucket's savings index (the savings service's), read once per bucket and listing TTL: a delta whose entry
+   * matches its LIST entry takes its original size from it instead of a HEAD. Without it, every delta on a page is
+   * HEADed once.
+   */
+  savingsIndex?: (bucket: string) => Promise<ReadonlyMap<string, IndexEntry> | undefined>;
   /** Called after uploads and deletes (savings figures of the bucket are stale then; other instances are told). */
   onChange?: (bucket: string, key?: string) => void;
   /** Called after a successful upload (the savings index records the new physical object). */
@@ -89,9 +97,13 @@ export function createObjectsService(
     ttlMs: options.metaCache?.ttlMs ?? 300_000,
     now: options.now,
   });
+  const knownSizes = options.savingsIndex
+    ? createKnownSizes({ load: options.savingsIndex, ttlMs: options.listCache?.ttlMs, now: options.now })
+    : undefined;
   const listing = createObjectListing({
-    list: (bucket, prefix, signal) => deltaglider.list(bucket, prefix, signal),
+    list: (bucket, prefix, signal, onPage) => deltaglider.list(bucket, prefix, signal, onPage),
     metadata: metas,
+    knownSizes,
     secret: options.secret,
     timeoutMs,
     listCache: options.listCache,
@@ -165,6 +177,8 @@ export function createObjectsService(
   /** Drops this process's cached listings (and the key's metadata) of a bucket; other instances call it too. */
   function forget(bucket: string, key?: string) {
     listing.forget(bucket);
+    // Not after each upload: the savings service updates its index itself, and entries are checked against LIST.
+    if (!key) knownSizes?.forget(bucket);
     if (!key) knownBuckets.delete(bucket);
     if (key) metas.forget(bucket, key);
   }
@@ -173,6 +187,7 @@ export function createObjectsService(
   function forgetAll() {
     listing.clear();
     metas.clear();
+    knownSizes?.clear();
   }
 
   function invalidate(bucket: string, key?: string) {

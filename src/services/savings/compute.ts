@@ -1,7 +1,7 @@
 import { setMaxListeners } from "node:events";
 import type { Catalogue, LogicalEntry } from "../deltaglider/catalogue.js";
 import { isGliderError } from "../errors.js";
-import type { IndexEntry, SavingsIndex } from "./index-store.js";
+import { entryMatches, type IndexEntry, type SavingsIndex } from "./index-store.js";
 
 export interface BucketFigures {
   objectCount: number;
@@ -136,12 +136,7 @@ export async function scanBucket(catalogue: Catalogue, bucket: string, options: 
           continue;
         }
         const known = previous?.get(physicalKey);
-        if (
-          known &&
-          known.etag === etag &&
-          known.storedBytes === size &&
-          (known.modified === undefined || known.modified === modified)
-        ) {
+        if (entryMatches(known, entry)) {
           originalBytes += known.originalBytes;
           objectCount++;
           index.set(physicalKey, known.modified === undefined ? { ...known, modified } : known);

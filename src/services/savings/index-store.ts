@@ -16,6 +16,22 @@ export interface IndexEntry {
   modified?: number;
 }
 
+/**
+ * Whether an entry still describes the physical object LIST shows: same ETag, stored size and (when recorded)
+ * LastModified. Only then may its original size stand in for a HEAD.
+ */
+export function entryMatches(
+  known: IndexEntry | undefined,
+  listed: { etag: string; storedBytes: number; modified: Date },
+): known is IndexEntry {
+  return (
+    known !== undefined &&
+    known.etag === listed.etag &&
+    known.storedBytes === listed.storedBytes &&
+    (known.modified === undefined || known.modified === listed.modified.getTime())
+  );
+}
+
 /** Physical key → entry. */
 export type SavingsIndex = Map<string, IndexEntry>;
 

@@ -374,5 +374,15 @@ export function createSavingsService(deps: SavingsDeps, options: SavingsOptions 
     await indexes.drain();
   }
 
-  return { start, status, watch: (bucket, signal) => watch(bucket, signal), follow, cancel, invalidate, record, close };
+  return {
+    start,
+    status,
+    watch: (bucket, signal) => watch(bucket, signal),
+    follow,
+    cancel,
+    invalidate,
+    record,
+    index: (bucket) => indexes.load(bucket),
+    close,
+  };
 }

@@ -375,6 +375,8 @@ export function createSharedSavings(
     invalidate,
     // The index is validated against LIST on every scan, so the instance that made the change records it alone.
     record: (change) => local.record(change),
+    // Each instance reads the index from the store; it is validated against LIST wherever it is used.
+    index: (bucket) => local.index(bucket),
     close,
   };
 }

@@ -1,3 +1,5 @@
+import type { IndexEntry } from "./index-store.js";
+
 /**
  * What a savings job reports. A queued job (waiting for a free scan slot) is reported as RUNNING with no progress;
  * every job ends in exactly one of the three terminal states. IDLE is no job's state: it is the first event of a
@@ -92,6 +94,12 @@ export interface SavingsService {
   invalidate(bucket: string): void;
   /** Records an upload or delete of Glider's own in the bucket's index (and drops its cached figures). */
   record(change: BucketChange): void;
+  /**
+   * The bucket's savings index, read-only (physical key → ETag, stored and original size): the one in memory, else
+   * read from the index store (one GET); undefined when there is none or it cannot be read. Entries are only valid
+   * while LIST shows the same ETag and size (see index-store.ts); listings use it to skip HEADs.
+   */
+  index(bucket: string): Promise<ReadonlyMap<string, IndexEntry> | undefined>;
   /** Refuses new jobs, cancels running ones (CANCELLED) and waits for them to settle. */
   close(): Promise<void>;
 }
