@@ -4,7 +4,6 @@
  */
 import { adler32 } from "./adler32.js";
 import { ADD, COPY, DEFAULT_CODE_TABLE, NEAR_SIZE, NOOP, RUN, SAME_SIZE } from "./code-table.js";
-import { Lzma2Encoder } from "./lzma-encoder.js";
 import { varintLength, writeVarint } from "./varint.js";
 import type { XzSectionWriter } from "./xz-section.js";
 
@@ -319,11 +318,10 @@ export class WindowWriter {
   private compressSection(xz: XzSectionWriter, kind: 0 | 1 | 2, bytes: Uint8Array): Uint8Array | null {
     if (bytes.length < MIN_SECONDARY_INPUT) return null;
     if (kind === 0 && bytes.length > 4 * SECONDARY_SAMPLE) {
-      const probe = new Lzma2Encoder();
       let packed = 0;
       for (let part = 0; part < 4; part++) {
         const at = Math.floor((part * (bytes.length - SECONDARY_SAMPLE)) / 3);
-        packed += probe.encode(bytes.subarray(at, at + SECONDARY_SAMPLE), () => {});
+        packed += xz.packedSize(bytes.subarray(at, at + SECONDARY_SAMPLE));
       }
       if (packed > 0.97 * 4 * SECONDARY_SAMPLE) return null;
     }

@@ -41,8 +41,8 @@ const MAX_MATCH = 273;
 /** LZMA2 caps a chunk at 2 MiB uncompressed and 64 KiB compressed; leave room for one more symbol. */
 const CHUNK_UNPACKED = (1 << 21) - MAX_MATCH;
 const CHUNK_PACKED = (1 << 16) - 64;
-const HASH_BITS = 16;
-const CHAIN_DEPTH = 24;
+const HASH_BITS = 18;
+const CHAIN_DEPTH = 8;
 
 export class Lzma2Encoder {
   private readonly probs = new Uint16Array(PROBS_SIZE);

@@ -35,6 +35,11 @@ export class XzSectionWriter {
   private readonly started = [false, false, false];
   private readonly lzma = new Lzma2Encoder();
 
+  /** Bytes of LZMA2 chunks that `bytes` would take (a trial: nothing is written). */
+  packedSize(bytes: Uint8Array): number {
+    return this.lzma.encode(bytes, () => {});
+  }
+
   /**
    * The compressed form of `bytes` as section `kind` (0 data, 1 inst, 2 addr), or null when it would not be at least
    * `minSaving` bytes smaller. Only a returned slice counts as written: the stream headers go into the first one.
