@@ -3,13 +3,17 @@
  *
  *   npm run bench:vcdiff                 full run: zip-artifact, 64 MiB and 256 MiB generated pairs
  *   BENCH_SCALE=0.05 npm run bench:vcdiff  smoke run with the generated sizes scaled down
+ *   BENCH_PARTS=archives BENCH_ARCHIVE_PAIRS=300 BENCH_ARCHIVE_SEED=1 npm run bench:vcdiff
+ *                                        only the archive pairs (seeds 1..300), the delta-size goal's measurement
  *
  * Generated pairs: 64 KiB blocks of word salad or noise; about two scattered edits per MiB (replace, insert,
  * delete, duplicate within ±1 MiB; payloads ≤ 4 KiB) and four 1 MiB blocks moved by about half the file.
  * Archive pairs (test/helpers/archive-pairs.ts): BENCH_ARCHIVE_PAIRS (default 200 × BENCH_SCALE, at least 20)
- * seeded zip/tar/tgz version pairs of 50–500 members and up to ~2 MiB of content; each delta is decoded by xdelta3 -d.
- * Sizes: per-pair median and worst of Glider / xdelta3 -e -9; throughput: total target bytes / total encode time
- * (xdelta3 timed as a process, with -B sized to the source so it does not page in its default 64 MiB buffer).
+ * seeded zip/tar/tgz version pairs of 50–500 members and up to ~2 MiB of content, seeds BENCH_ARCHIVE_SEED (default 1)
+ * onwards; each delta must be reproduced by xdelta3 -d and by Glider's decoder. Sizes: per-pair median, p90 and worst
+ * of Glider / xdelta3 -e -9, plus Glider with secondary "none" (matching alone) against xdelta3 -e -9 -S none;
+ * throughput: total target bytes / total encode time (xdelta3 timed as a process, with -B sized to the source so it
+ * does not page in its default 64 MiB buffer). BENCH_PARTS (comma list of archives, zip, generated; default all).
  * Everything is written to a temp folder and removed afterwards.
  */
 import { execFileSync, spawnSync } from "node:child_process";
@@ -18,7 +22,13 @@ import { createReadStream, existsSync, statSync } from "node:fs";
 import { mkdir, mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { encodeVcdiff, encodeVcdiffBuffer, fileSource, openVcdiff } from "../src/services/vcdiff/index.js";
+import {
+  decodeVcdiffBuffer,
+  encodeVcdiff,
+  encodeVcdiffBuffer,
+  fileSource,
+  openVcdiff,
+} from "../src/services/vcdiff/index.js";
 import { archivePair } from "../test/helpers/archive-pairs.js";
 import { VCDIFF_FIXTURES as FIXTURES } from "../test/helpers/shared.js";
 import { rng } from "./lib/data.js";
@@ -33,7 +43,7 @@ interface Row {
   encXdelta: number;
   deltaGlider: number;
   deltaXdelta: number;
-  /** xdelta3 -e -9 -S none: the same matching without secondary compression, like ours. */
+  /** xdelta3 -e -9 -S none: its matching without secondary compression. */
   deltaXdeltaPlain: number;
   /** Decoding our delta. */
   decGlider: number;
@@ -286,6 +296,7 @@ async function generate(dir: string, mib: number, seed: number): Promise<void> {
 
 interface ArchiveSummary {
   pairs: number;
+  firstSeed: number;
   targetBytes: number;
   encGlider: number;
   encXdelta: number;
@@ -295,7 +306,7 @@ interface ArchiveSummary {
   worstSeed: number;
   total: number;
   refusedByXdelta3: number;
-  /** Against xdelta3 -e -9 -S none (no LZMA secondary compression, which Glider's encoder does not write). */
+  /** Glider with secondary "none" against xdelta3 -e -9 -S none: the matching alone, without LZMA on either side. */
   plainMedian: number;
   plainWorst: number;
 }
@@ -338,9 +349,13 @@ async function benchArchives(dir: string, count: number, firstSeed: number): Pro
       maxBuffer: 1 << 30,
     });
     if (check.status !== 0 || !Buffer.from(check.stdout).equals(pair.target)) refused++;
+    if (!Buffer.from(await decodeVcdiffBuffer(delta, pair.source)).equals(pair.target)) {
+      throw new Error(`archive pair ${seed}: Glider's decoder did not reproduce the target`);
+    }
     const theirs = statSync(`${ours}.x`).size;
     xdelta3(["-D", "-e", "-9", "-S", "none", "-B", String(buffer), "-f", "-s", source, target, `${ours}.p`]);
-    plainRatios.push(delta.length / statSync(`${ours}.p`).size);
+    const plain = encodeVcdiffBuffer(pair.source, pair.target, { secondary: "none" });
+    plainRatios.push(plain.length / statSync(`${ours}.p`).size);
     ratios.push([delta.length / theirs, seed]);
     gliderBytes += delta.length;
     xdeltaBytes += theirs;
@@ -351,6 +366,7 @@ async function benchArchives(dir: string, count: number, firstSeed: number): Pro
   const at = (q: number) => ratios[Math.min(ratios.length - 1, Math.floor(q * ratios.length))][0];
   return {
     pairs: count,
+    firstSeed,
     targetBytes,
     encGlider,
     encXdelta,
@@ -369,27 +385,34 @@ function archiveTable(a: ArchiveSummary): string {
   const f2 = (x: number) => x.toFixed(2);
   const mbps = (t: number) => (a.targetBytes / MIB / t).toFixed(1);
   return [
-    "| archive pairs | targets | encode MB/s Glider / xdelta3 -e -9 | delta size Glider / xdelta3 -e -9: median · p90 · worst (seed) · total | vs xdelta3 -e -9 -S none: median · worst | refused by xdelta3 -d |",
+    "| archive pairs (seeds) | targets | encode MB/s Glider / xdelta3 -e -9 | delta size Glider / xdelta3 -e -9: median · p90 · worst (seed) · total | both -S none: median · worst | refused by xdelta3 -d |",
     "|---:|---:|---:|---:|---:|---:|",
-    `| ${a.pairs} | ${(a.targetBytes / MIB).toFixed(1)} MiB | ${mbps(a.encGlider)} / ${mbps(a.encXdelta)} (**${f2(a.encXdelta / a.encGlider)}×**) | ` +
+    `| ${a.pairs} (${a.firstSeed}–${a.firstSeed + a.pairs - 1}) | ${(a.targetBytes / MIB).toFixed(1)} MiB | ${mbps(a.encGlider)} / ${mbps(a.encXdelta)} (**${f2(a.encXdelta / a.encGlider)}×**) | ` +
       `**${f2(a.median)}×** · ${f2(a.p90)}× · **${f2(a.worst)}×** (${a.worstSeed}) · ${f2(a.total)}× | ${f2(a.plainMedian)}× · ${f2(a.plainWorst)}× | ${a.refusedByXdelta3} |`,
   ].join("\n");
 }
+
+const GENERATED = [
+  ["generated 64 MiB", 64, 64],
+  ["generated 256 MiB", 256, 256],
+] as const;
 
 async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), "glider-bench-vcdiff-"));
   const rows: Row[] = [];
   let archives: ArchiveSummary | undefined;
   try {
-    const count = Number(process.env.BENCH_ARCHIVE_PAIRS ?? Math.max(20, Math.round(200 * SCALE)));
-    archives = await benchArchives(join(work, "archives"), count, 1);
-    const zipDir = join(work, "zip-artifact");
-    execFileSync("bash", [join(FIXTURES, "generate.sh"), "--inputs", "zip-artifact", zipDir], { stdio: "ignore" });
-    rows.push(await benchCase("zip-artifact", zipDir));
-    for (const [label, mib, seed] of [
-      ["generated 64 MiB", 64, 64],
-      ["generated 256 MiB", 256, 256],
-    ] as const) {
+    const parts = new Set((process.env.BENCH_PARTS ?? "archives,zip,generated").split(","));
+    if (parts.has("archives")) {
+      const count = Number(process.env.BENCH_ARCHIVE_PAIRS ?? Math.max(20, Math.round(200 * SCALE)));
+      archives = await benchArchives(join(work, "archives"), count, Number(process.env.BENCH_ARCHIVE_SEED ?? 1));
+    }
+    if (parts.has("zip")) {
+      const zipDir = join(work, "zip-artifact");
+      execFileSync("bash", [join(FIXTURES, "generate.sh"), "--inputs", "zip-artifact", zipDir], { stdio: "ignore" });
+      rows.push(await benchCase("zip-artifact", zipDir));
+    }
+    for (const [label, mib, seed] of parts.has("generated") ? GENERATED : []) {
       const dir = join(work, `gen-${mib}`);
       await generate(dir, mib * SCALE, seed);
       rows.push(await benchCase(SCALE === 1 ? label : `${label} × ${SCALE}`, dir));
@@ -403,7 +426,7 @@ async function main(): Promise<void> {
     `${new Date().toISOString().slice(0, 10)} · node ${process.version} · ${cpus().length} cores (${cpus()[0]?.model}) · ${version}`,
   );
   console.log("Ratios are Glider / xdelta3: above 1 is faster for MB/s, below 1 is smaller for delta bytes.\n");
-  console.log(table(rows));
+  if (rows.length > 0) console.log(table(rows));
   if (archives) {
     console.log("\nArchive version pairs (goals: median ≤ 1.05×, worst ≤ 1.5× the size, ≥ 1.5× the encode speed):\n");
     console.log(archiveTable(archives));

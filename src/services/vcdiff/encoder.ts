@@ -1,6 +1,7 @@
 /**
- * VCDIFF (RFC 3284) encoder whose output `xdelta3 -d -s source` decodes: default code table, no secondary
- * compression, optional xdelta3 application header and per-window Adler-32. COPYs may reach anywhere in the
+ * VCDIFF (RFC 3284) encoder whose output `xdelta3 -d -s source` decodes: default code table, xdelta3's LZMA
+ * secondary compression of the sections where it pays (optional), optional xdelta3 application header and per-window
+ * Adler-32. COPYs may reach anywhere in the
  * source: each window declares exactly the source range its COPYs use.
  */
 import { VcdiffError } from "./errors.js";
@@ -8,6 +9,7 @@ import { InstructionList, WindowWriter } from "./instruction-writer.js";
 import { SourceIndex } from "./match-index.js";
 import { WindowMatcher } from "./matcher.js";
 import { varintLength, writeVarint } from "./varint.js";
+import { LZMA_SECONDARY_ID, XzSectionWriter } from "./xz-section.js";
 
 export interface EncodeOptions {
   /** Target window size; default 8 MiB; must be ≤ 16 MiB (xdelta3 -d refuses larger). */
@@ -16,12 +18,19 @@ export interface EncodeOptions {
   checksum?: boolean;
   /** xdelta3-style application header, e.g. "name//reference.bin/"; null/undefined = none. */
   appHeader?: Uint8Array | string | null;
+  /**
+   * Secondary compression of each window's sections: "lzma" as `xdelta3 -e` writes it (a section is compressed only
+   * when that makes it smaller), or "none" (Delta_Indicator 0 throughout, no VCD_DECOMPRESS in the header).
+   * @default "lzma"
+   */
+  secondary?: "lzma" | "none";
 }
 
 export const DEFAULT_WINDOW_SIZE = 8 * 1024 * 1024;
 export const MAX_WINDOW_SIZE = 16 * 1024 * 1024;
 
 const MAGIC = [0xd6, 0xc3, 0xc4, 0x00];
+const VCD_DECOMPRESS = 0x01;
 const VCD_APPHEADER = 0x04;
 
 /**
@@ -35,7 +44,8 @@ export class VcdiffEncoder {
   private readonly appHeader: Uint8Array | null;
   private readonly source: Uint8Array | null;
   private matcher: WindowMatcher | null = null;
-  private readonly writer = new WindowWriter();
+  private readonly writer: WindowWriter;
+  private readonly lzma: boolean;
   private readonly list = new InstructionList();
 
   constructor(source: Uint8Array | null, options: EncodeOptions = {}) {
@@ -48,15 +58,26 @@ export class VcdiffEncoder {
     const app = options.appHeader;
     this.appHeader = app == null ? null : typeof app === "string" ? new TextEncoder().encode(app) : app;
     this.source = source && source.length > 0 ? source : null;
+    const secondary = options.secondary ?? "lzma";
+    if (secondary !== "lzma" && secondary !== "none") {
+      throw new RangeError(`secondary must be "lzma" or "none", got ${String(secondary)}`);
+    }
+    this.lzma = secondary === "lzma";
+    this.writer = new WindowWriter(this.lzma ? new XzSectionWriter() : null);
   }
 
   header(): Uint8Array {
     const app = this.appHeader;
-    const out = new Uint8Array(5 + (app ? varintLength(app.length) + app.length : 0));
+    const out = new Uint8Array(5 + (this.lzma ? 1 : 0) + (app ? varintLength(app.length) + app.length : 0));
     out.set(MAGIC);
+    let p = 5;
+    if (this.lzma) {
+      out[4] |= VCD_DECOMPRESS;
+      out[p++] = LZMA_SECONDARY_ID;
+    }
     if (app) {
-      out[4] = VCD_APPHEADER;
-      const p = writeVarint(out, 5, app.length);
+      out[4] |= VCD_APPHEADER;
+      p = writeVarint(out, p, app.length);
       out.set(app, p);
     }
     return out;

@@ -1,10 +1,11 @@
 /**
  * Turns one window's instruction list into VCDIFF window bytes: default code table (including the double
- * ADD+COPY / COPY+ADD codes), near/same address caches, no secondary compression.
+ * ADD+COPY / COPY+ADD codes), near/same address caches, optional LZMA secondary compression of the sections.
  */
 import { adler32 } from "./adler32.js";
 import { ADD, COPY, DEFAULT_CODE_TABLE, NEAR_SIZE, NOOP, RUN, SAME_SIZE } from "./code-table.js";
 import { varintLength, writeVarint } from "./varint.js";
+import type { XzSectionWriter } from "./xz-section.js";
 
 export { ADD, COPY, RUN };
 
@@ -101,8 +102,21 @@ export interface WindowSegment {
   length: number;
 }
 
+/** Sections shorter than this are never compressed (the XZ headers alone take 24 bytes). */
+const MIN_SECONDARY_INPUT = 48;
+const MIN_SECONDARY_SAVING = 8;
+/** Bytes of each of four samples of a large data section that must shrink by 3 % before it is compressed. */
+const SECONDARY_SAMPLE = 16 * 1024;
+
 /** Encodes windows; reuses its section buffers across windows. */
 export class WindowWriter {
+  /** LZMA secondary compression of the sections (null: none, Delta_Indicator 0). */
+  private readonly secondary: XzSectionWriter | null;
+
+  constructor(secondary: XzSectionWriter | null = null) {
+    this.secondary = secondary;
+  }
+
   private readonly data = new ByteSink();
   private readonly inst = new ByteSink();
   private readonly addr = new ByteSink();
@@ -241,20 +255,33 @@ export class WindowWriter {
   }
 
   private assemble(target: Uint8Array, checksum: boolean): Uint8Array {
-    const dataLen = this.data.len;
-    const instLen = this.inst.len;
-    const addrLen = this.addr.len;
+    const sections: Uint8Array[] = [
+      this.data.buf.subarray(0, this.data.len),
+      this.inst.buf.subarray(0, this.inst.len),
+      this.addr.buf.subarray(0, this.addr.len),
+    ];
+    let deltaIndicator = 0;
+    if (this.secondary) {
+      for (const kind of [0, 1, 2] as const) {
+        const packed = this.compressSection(this.secondary, kind, sections[kind]);
+        if (packed) {
+          sections[kind] = packed;
+          deltaIndicator |= 1 << kind; // VCD_DATACOMP, VCD_INSTCOMP, VCD_ADDRCOMP
+        }
+      }
+    }
+    const [data, inst, addr] = sections;
     const useSource = this.segLen > 0;
     const deltaLen =
       varintLength(target.length) +
       1 +
-      varintLength(dataLen) +
-      varintLength(instLen) +
-      varintLength(addrLen) +
+      varintLength(data.length) +
+      varintLength(inst.length) +
+      varintLength(addr.length) +
       (checksum ? 4 : 0) +
-      dataLen +
-      instLen +
-      addrLen;
+      data.length +
+      inst.length +
+      addr.length;
     const headLen =
       1 + (useSource ? varintLength(this.segLen) + varintLength(this.segPos) : 0) + varintLength(deltaLen);
     const out = new Uint8Array(headLen + deltaLen);
@@ -266,10 +293,10 @@ export class WindowWriter {
     }
     p = writeVarint(out, p, deltaLen);
     p = writeVarint(out, p, target.length);
-    out[p++] = 0; // Delta_Indicator: no secondary compression
-    p = writeVarint(out, p, dataLen);
-    p = writeVarint(out, p, instLen);
-    p = writeVarint(out, p, addrLen);
+    out[p++] = deltaIndicator;
+    p = writeVarint(out, p, data.length);
+    p = writeVarint(out, p, inst.length);
+    p = writeVarint(out, p, addr.length);
     if (checksum) {
       const sum = adler32(target);
       out[p++] = sum >>> 24;
@@ -277,12 +304,28 @@ export class WindowWriter {
       out[p++] = (sum >>> 8) & 0xff;
       out[p++] = sum & 0xff;
     }
-    out.set(this.data.buf.subarray(0, dataLen), p);
-    p += dataLen;
-    out.set(this.inst.buf.subarray(0, instLen), p);
-    p += instLen;
-    out.set(this.addr.buf.subarray(0, addrLen), p);
+    for (const section of sections) {
+      out.set(section, p);
+      p += section.length;
+    }
     return out;
+  }
+
+  /**
+   * LZMA-compresses one section when that saves at least MIN_SECONDARY_SAVING bytes. A large data section is first
+   * tried on a sample: literal bytes of new compressed members do not shrink, and coding them all would cost time.
+   */
+  private compressSection(xz: XzSectionWriter, kind: 0 | 1 | 2, bytes: Uint8Array): Uint8Array | null {
+    if (bytes.length < MIN_SECONDARY_INPUT) return null;
+    if (kind === 0 && bytes.length > 4 * SECONDARY_SAMPLE) {
+      let packed = 0;
+      for (let part = 0; part < 4; part++) {
+        const at = Math.floor((part * (bytes.length - SECONDARY_SAMPLE)) / 3);
+        packed += xz.packedSize(bytes.subarray(at, at + SECONDARY_SAMPLE));
+      }
+      if (packed > 0.97 * 4 * SECONDARY_SAMPLE) return null;
+    }
+    return xz.compress(kind, bytes, MIN_SECONDARY_SAVING);
   }
 }
 

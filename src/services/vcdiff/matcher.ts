@@ -24,6 +24,10 @@ const LAZY_LIMIT = 64;
 /** After 2^SKIP_SHIFT unmatched bytes the scan step grows by 2, up to 1 + 2 * MAX_SKIP. */
 const SKIP_SHIFT = 8;
 const MAX_SKIP = 7;
+/** Positions after a match's start probed for the source diagonal resuming (see the lookahead in match()). */
+const DIAG_LOOKAHEAD = 4;
+/** Bytes the diagonal must reach past the match's end to replace it. */
+const DIAG_MARGIN = 8;
 /** Shortest RUN worth emitting (vs. literal bytes in an ADD). */
 const MIN_RUN = 8;
 /** Address bytes assumed for a source COPY far from the previous one. */
@@ -180,6 +184,24 @@ export class WindowMatcher {
         hold = bestLen < LAZY_LIMIT;
       }
       if (pendLen > 0 && !hold) {
+        // A match off the source diagonal often ends where the diagonal resumes a few bytes after its start (a tar
+        // header's changed checksum digits, then its unchanged tail and member data): prefer a few literal bytes
+        // and one COPY along the diagonal to two COPYs (each costs an instruction, a size and an address).
+        if (pendWhere !== pendStart + srcDiag) {
+          const stop = Math.min(pendStart + DIAG_LOOKAHEAD, n - 1);
+          for (let u = pendStart + 1; u <= stop; u++) {
+            const dp = u + srcDiag;
+            if (dp >= 0 && dp < srcLen && src[dp] === tgt[u]) {
+              const f = forward(src, dp, tgt, u, Math.min(n - u, srcLen - dp));
+              if (u + f >= pendStart + pendLen + DIAG_MARGIN) {
+                pendLen = f;
+                pendStart = u;
+                pendWhere = dp;
+                break;
+              }
+            }
+          }
+        }
         if (pendStart > lit) list.push(ADD, pendStart - lit, lit);
         list.push(COPY, pendLen, pendWhere);
         if (pendWhere >= 0) {

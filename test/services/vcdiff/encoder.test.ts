@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_CODE_TABLE } from "../../../src/services/vcdiff/code-table.js";
-import { encodeVcdiff, encodeVcdiffBuffer, MAX_WINDOW_SIZE } from "../../../src/services/vcdiff/encoder.js";
+import {
+  type EncodeOptions,
+  encodeVcdiff as encodeAny,
+  encodeVcdiffBuffer as encodeBufferAny,
+  MAX_WINDOW_SIZE,
+} from "../../../src/services/vcdiff/encoder.js";
 import { decodeVcdiffBuffer } from "../../../src/services/vcdiff/index.js";
 import {
   ADD,
@@ -15,6 +20,16 @@ import { readVarint } from "../../../src/services/vcdiff/varint.js";
 import { archivePair } from "../../helpers/archive-pairs.js";
 
 // ---------------------------------------------------------------------------------------------- helpers
+
+// These tests read the sections' raw bytes, so secondary compression is off unless a test asks for it
+// (secondary.test.ts covers the LZMA sections).
+const encodeVcdiffBuffer = (source: Uint8Array | null, target: Uint8Array, options: EncodeOptions = {}) =>
+  encodeBufferAny(source, target, { secondary: "none", ...options });
+const encodeVcdiff = (
+  source: Uint8Array | null,
+  target: AsyncIterable<Uint8Array> | Uint8Array,
+  options: EncodeOptions = {},
+) => encodeAny(source, target, { secondary: "none", ...options });
 
 /** mulberry32: deterministic integers in [0, n). */
 function prng(seed: number): (n: number) => number {
