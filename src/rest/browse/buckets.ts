@@ -25,7 +25,6 @@ export function bucketJson(b: BucketFigures) {
 }
 
 const Buckets = { tags: ["Buckets"], security: SECURITY.optionalSession };
-const Status = <T extends string>(value: T) => Type.Literal(value);
 
 /** GET/POST /api/buckets, DELETE /api/buckets/{b}, stats, cache refresh and compute-savings (RFC-DG-UI-0001). */
 export const bucketRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
@@ -60,7 +59,7 @@ export const bucketRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         body: Type.Object({ name: Type.String({ minLength: 1 }) }),
         response: {
           201: Type.Object(
-            { status: Status("created"), bucket: Type.String() },
+            { status: Type.Literal("created"), bucket: Type.String() },
             { additionalProperties: false, description: "Created" },
           ),
           ...errorResponses([
@@ -91,7 +90,7 @@ export const bucketRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         params: BucketParams,
         response: {
           200: Type.Object(
-            { status: Status("deleted"), bucket: Type.String() },
+            { status: Type.Literal("deleted"), bucket: Type.String() },
             { additionalProperties: false, description: "Deleted" },
           ),
           ...errorResponses([
@@ -154,7 +153,7 @@ export const bucketRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         }),
         response: {
           200: Type.Object(
-            { status: Status("refreshed"), mode: StatsMode, buckets: Type.Array(Bucket) },
+            { status: Type.Literal("refreshed"), mode: StatsMode, buckets: Type.Array(Bucket) },
             { additionalProperties: false, description: "Figures" },
           ),
           ...errorResponses([...JSON_BODY, ...CROSS_ORIGIN, ...SESSION, ...STORE]),
@@ -178,7 +177,7 @@ export const bucketRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         params: BucketParams,
         response: {
           202: Type.Object(
-            { status: Status("accepted"), bucket: Type.String(), task_id: Type.String() },
+            { status: Type.Literal("accepted"), bucket: Type.String(), task_id: Type.String() },
             { additionalProperties: false, description: "Accepted" },
           ),
           // invalid_state: the server is shutting down.
