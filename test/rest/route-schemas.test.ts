@@ -1,4 +1,4 @@
-import Fastify, { type RouteOptions } from "fastify";
+import Fastify, { type FastifyInstance, type RouteOptions } from "fastify";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { restPlugin } from "../../src/rest/index.js";
@@ -13,18 +13,22 @@ interface ResponseSchema {
 /** Every REST route, as registered, walked through an onRoute hook: its schema is the contract openapi.yaml prints. */
 describe("REST route schemas", () => {
   let services: Services;
+  let app: FastifyInstance;
   const routes: RouteOptions[] = [];
 
   beforeAll(async () => {
     services = createServices(testConfig({ SEND_SURFACE: "both" }), pino({ level: "silent" }));
-    const app = Fastify();
+    app = Fastify();
     app.addHook("onRoute", (route) => {
       if (route.method !== "HEAD") routes.push(route);
     });
     await app.register(restPlugin, { services });
     await app.ready();
   });
-  afterAll(() => services.close());
+  afterAll(async () => {
+    await app.close();
+    await services.close();
+  });
 
   const label = (route: RouteOptions) => `${String(route.method)} ${route.url}`;
   const statuses = (route: RouteOptions) => Object.keys(route.schema?.response ?? {}).map(Number);
