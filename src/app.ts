@@ -10,6 +10,7 @@ import { BINDS_REQ_ID, createLogger } from "./logger.js";
 import { graphqlPlugin } from "./resolvers/graphql-plugin.js";
 import { envelope, handleError } from "./rest/errors.js";
 import { restPlugin } from "./rest/index.js";
+import { registerOpenapi } from "./rest/openapi.js";
 import { schema } from "./schema/index.js";
 import { ADMIN_KEY_COOKIE } from "./services/credentials.js";
 import { createServices, type ServiceOverrides, type Services } from "./services/index.js";
@@ -62,6 +63,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   bindRequestLogContext(app);
 
   app.setErrorHandler(handleError);
+  // Records the REST routes' schemas as they register: openapi.yaml is printed from them (`npm run openapi`).
+  await registerOpenapi(app);
   // Before the browser policy: its onRequest hook marks upgrade requests, so a refused upgrade's socket is closed.
   await app.register(websocket);
   registerAccessLog(app, services);

@@ -1,11 +1,12 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import { type GliderError, isGliderError, STATUS_BY_CODE } from "../services/errors.js";
+import { type ErrorCode, type GliderError, isGliderError, STATUS_BY_CODE } from "../services/errors.js";
 
 export interface ErrorEnvelope {
-  error: { code: string; message: string; details: Record<string, unknown> };
+  error: { code: ErrorCode; message: string; details: Record<string, unknown> };
 }
 
-export function envelope(code: string, message: string, details: Record<string, unknown> = {}): ErrorEnvelope {
+/** The one error body of REST; the code comes from the closed union, so no front door invents its own. */
+export function envelope(code: ErrorCode, message: string, details: Record<string, unknown> = {}): ErrorEnvelope {
   return { error: { code, message, details } };
 }
 
@@ -20,7 +21,9 @@ export function handleError(error: FastifyError | GliderError | Error, request: 
   if (error.name === "AbortError") {
     // The client went away (or cancelled) mid-request: nobody reads this answer, and it is no server fault.
     request.log.info({ err: error }, "request cancelled");
-    return reply.status(499).send(envelope("cancelled", "the request was cancelled before it completed"));
+    return reply
+      .status(STATUS_BY_CODE.cancelled)
+      .send(envelope("cancelled", "the request was cancelled before it completed"));
   }
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {

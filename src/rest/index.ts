@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { sendUiIndex } from "../http/ui.js";
+import { STATUS_BY_CODE } from "../services/errors.js";
 import type { Services } from "../services/index.js";
 import { authRoutes } from "./auth.js";
 import { bucketRoutes } from "./browse/buckets.js";
@@ -23,6 +24,8 @@ export async function restPlugin(app: FastifyInstance, { services }: { services:
   if (surface !== "public") await app.register(adminRoutes, { services, prefix: "/api/admin" });
   app.setNotFoundHandler((request, reply) => {
     if (sendUiIndex(request, reply)) return reply;
-    return reply.status(404).send(envelope("not_found", `no route for ${request.method} ${request.url.split("?")[0]}`));
+    return reply
+      .status(STATUS_BY_CODE.not_found)
+      .send(envelope("not_found", `no route for ${request.method} ${request.url.split("?")[0]}`));
   });
 }

@@ -25,6 +25,9 @@ export const ERROR_CODES = [
   "unsupported_media_type",
   "conflict",
   "internal",
+  // Front doors: a path no route answers (REST's 404 handler), a request the client abandoned (499, never read).
+  "not_found",
+  "cancelled",
   // Downloads: signed download tokens (RFC-DG-UI-0001)
   "download_token_invalid",
   "download_token_expired",
@@ -94,6 +97,9 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   download_token_invalid: 403,
   download_token_expired: 401,
   internal: 500,
+  not_found: 404,
+  // nginx's "client closed request": logged and recorded, never seen by the client that left.
+  cancelled: 499,
   token_not_found: 404,
   token_revoked: 401,
   token_expired: 401,

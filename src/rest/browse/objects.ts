@@ -1,41 +1,54 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "typebox";
 import { clientSignal } from "../../http/client-signal.js";
 import { GliderError } from "../../services/errors.js";
 import type { Services } from "../../services/index.js";
 import { BULK_DELETE_MAX, parseCompressed, parseSort } from "../../services/objects/service.js";
+import {
+  CROSS_ORIGIN,
+  described,
+  errorResponses,
+  INPUT,
+  JSON_BODY,
+  SECURITY,
+  SESSION,
+  STORE,
+  StringEnum,
+} from "../schemas.js";
 import { resolveConnection, servicesOf } from "../session.js";
+import { ObjectMetadata, ObjectRow } from "./schemas.js";
 import { objectJson } from "./shapes.js";
 
-interface ListQuery {
-  bucket: string;
-  prefix?: string;
-  cursor?: string;
-  limit?: number;
-  sort?: string;
-  order?: string;
-  compressed?: string;
-  search?: string;
-  bypass_cache?: string;
-}
+// The list limit's bounds are also checked by the objects service (services/objects/query.ts, not a front door's to
+// change here): keep them equal.
+const LIST_LIMIT_MAX = 1000;
 
-const listSchema = {
-  querystring: {
-    type: "object",
-    required: ["bucket"],
-    properties: {
-      bucket: { type: "string", minLength: 1 },
-      prefix: { type: "string" },
-      cursor: { type: "string" },
-      limit: { type: "integer", minimum: 1, maximum: 1000 },
-      sort: { type: "string" },
-      order: { type: "string" },
-      compressed: { type: "string" },
-      search: { type: "string" },
-      // The Commander's refresh button asks for a listing that skips the server's cache.
-      bypass_cache: { type: "string", enum: ["true", "false"] },
-    },
-  },
-} as const;
+const ListQuery = Type.Object({
+  bucket: Type.String({ minLength: 1 }),
+  prefix: Type.Optional(Type.String()),
+  cursor: Type.Optional(Type.String()),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: LIST_LIMIT_MAX, description: "default 200" })),
+  sort: Type.Optional(
+    Type.String({
+      description:
+        "name|size|modified|savings_pct with _asc or _desc (default modified_desc); the Commander's sort + order also work",
+    }),
+  ),
+  order: Type.Optional(Type.String({ description: "asc | desc" })),
+  compressed: Type.Optional(Type.String({ description: "any | true | false" })),
+  search: Type.Optional(Type.String()),
+  // The Commander's refresh button asks for a listing that skips the server's cache.
+  bypass_cache: Type.Optional(
+    StringEnum(["true", "false"], {
+      description: "true: list the folder again instead of answering from the listing cache (the UI's refresh)",
+    }),
+  ),
+});
+
+/** A logical key after the bucket: the route's wildcard, shown in openapi.yaml as `{key}` (src/rest/openapi.ts). */
+const KeyParams = Type.Object({ bucket: Type.String(), "*": Type.String() });
+
+const Objects = { tags: ["Objects"], security: SECURITY.optionalSession };
 
 /** `/api/objects/{bucket}/{*key}/metadata`: the wildcard carries the key, which may itself contain `/`. */
 function keyOf(wildcard: string, suffix: string): string | undefined {
@@ -44,20 +57,32 @@ function keyOf(wildcard: string, suffix: string): string | undefined {
   return key.length > 0 ? key : undefined;
 }
 
-export async function objectRoutes(app: FastifyInstance, { services }: { services: Services }) {
+export const objectRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   app.addHook("onRequest", resolveConnection(services));
 
-  app.delete<{ Body: { bucket: string; keys: string[] } }>(
+  app.delete(
     "/objects/bulk",
     {
       schema: {
-        body: {
-          type: "object",
-          required: ["bucket", "keys"],
-          properties: {
-            bucket: { type: "string", minLength: 1 },
-            keys: { type: "array", items: { type: "string", minLength: 1 }, maxItems: BULK_DELETE_MAX },
-          },
+        ...Objects,
+        operationId: "deleteObjects",
+        summary: "Delete several logical objects; each failing key is reported and the others go on",
+        body: Type.Object({
+          bucket: Type.String({ minLength: 1 }),
+          keys: Type.Array(Type.String({ minLength: 1 }), { maxItems: BULK_DELETE_MAX }),
+        }),
+        response: {
+          200: Type.Object(
+            {
+              deleted: Type.Array(Type.String()),
+              errors: Type.Array(Type.Object({ key: Type.String(), error: Type.String(), code: Type.String() })),
+              total_requested: Type.Integer(),
+              total_deleted: Type.Integer(),
+              total_errors: Type.Integer(),
+            },
+            { additionalProperties: false, description: "Outcome per key" },
+          ),
+          ...errorResponses([...JSON_BODY, ...CROSS_ORIGIN, ...SESSION, ...STORE, "bucket_not_found"]),
         },
       },
     },
@@ -74,48 +99,114 @@ export async function objectRoutes(app: FastifyInstance, { services }: { service
     },
   );
 
-  app.get<{ Querystring: ListQuery }>("/objects", { schema: listSchema }, async (request, reply) => {
-    const q = request.query;
-    // The Commander sends "" or "null" for the first page.
-    const cursor = q.cursor && q.cursor !== "null" ? q.cursor : undefined;
-    const page = await servicesOf(request).objects.listObjects(
-      {
-        bucket: q.bucket,
-        prefix: q.prefix,
-        cursor,
-        limit: q.limit,
-        ...parseSort(q.sort, q.order),
-        compressed: parseCompressed(q.compressed),
-        search: q.search || undefined,
-        fresh: q.bypass_cache === "true",
+  app.get(
+    "/objects",
+    {
+      schema: {
+        ...Objects,
+        operationId: "listObjects",
+        summary: "One folder of logical objects",
+        querystring: ListQuery,
+        response: {
+          200: Type.Object(
+            {
+              objects: Type.Array(ObjectRow),
+              common_prefixes: Type.Array(Type.String()),
+              cursor: Type.Optional(Type.String()),
+            },
+            { additionalProperties: false, description: "A page" },
+          ),
+          // throttled is also the per-client listing rate limit (OBJECTS_RATE_LIMIT), with a Retry-After header.
+          ...errorResponses([...INPUT, ...SESSION, ...STORE, "invalid_cursor", "invalid_prefix", "bucket_not_found"]),
+        },
       },
-      request.ip,
-      clientSignal(reply),
-    );
-    return {
-      objects: page.objects.map(objectJson),
-      common_prefixes: page.commonPrefixes,
-      ...(page.cursor ? { cursor: page.cursor } : {}),
-    };
-  });
+    },
+    async (request, reply) => {
+      const q = request.query;
+      // The Commander sends "" or "null" for the first page.
+      const cursor = q.cursor && q.cursor !== "null" ? q.cursor : undefined;
+      const page = await servicesOf(request).objects.listObjects(
+        {
+          bucket: q.bucket,
+          prefix: q.prefix,
+          cursor,
+          limit: q.limit,
+          ...parseSort(q.sort, q.order),
+          compressed: parseCompressed(q.compressed),
+          search: q.search || undefined,
+          fresh: q.bypass_cache === "true",
+        },
+        request.ip,
+        clientSignal(reply),
+      );
+      return {
+        objects: page.objects.map(objectJson),
+        common_prefixes: page.commonPrefixes,
+        ...(page.cursor ? { cursor: page.cursor } : {}),
+      };
+    },
+  );
 
-  app.get<{ Params: { bucket: string; "*": string } }>("/objects/:bucket/*", async (request, reply) => {
-    const key = keyOf(request.params["*"], "/metadata");
-    if (!key) throw new GliderError("invalid_request", "expected /api/objects/{bucket}/{key}/metadata", {});
-    const object = await servicesOf(request).objects.metadata(request.params.bucket, key, clientSignal(reply));
-    return {
-      ...objectJson(object),
-      accept_ranges: object.acceptRanges,
-      content_type: object.contentType ?? null,
-      etag: object.etag.replace(/"/g, ""),
-      metadata: object.metadata,
-    };
-  });
+  app.get(
+    "/objects/:bucket/*",
+    {
+      config: { openapiKeyPath: "{key}/metadata" },
+      schema: {
+        ...Objects,
+        operationId: "getObjectMetadata",
+        summary: "One logical object",
+        params: KeyParams,
+        response: {
+          200: described(ObjectMetadata, "Metadata"),
+          ...errorResponses([...INPUT, ...SESSION, ...STORE, "invalid_key", "bucket_not_found", "key_not_found"]),
+        },
+      },
+    },
+    async (request, reply) => {
+      const key = keyOf(request.params["*"], "/metadata");
+      if (!key) throw new GliderError("invalid_request", "expected /api/objects/{bucket}/{key}/metadata", {});
+      const object = await servicesOf(request).objects.metadata(request.params.bucket, key, clientSignal(reply));
+      return {
+        ...objectJson(object),
+        accept_ranges: object.acceptRanges,
+        content_type: object.contentType ?? null,
+        etag: object.etag.replace(/"/g, ""),
+        metadata: object.metadata,
+      };
+    },
+  );
 
-  app.delete<{ Params: { bucket: string; "*": string } }>("/objects/:bucket/*", async (request, reply) => {
-    const key = request.params["*"];
-    if (!key) throw new GliderError("invalid_request", "expected /api/objects/{bucket}/{key}", {});
-    const result = await servicesOf(request).objects.delete(request.params.bucket, key, clientSignal(reply));
-    return { status: "ok", key, deleted: result.deleted };
-  });
-}
+  app.delete(
+    "/objects/:bucket/*",
+    {
+      config: { openapiKeyPath: "{key}" },
+      schema: {
+        ...Objects,
+        operationId: "deleteObject",
+        summary: "Delete a logical object (and its reference when no delta needs it any more)",
+        params: KeyParams,
+        response: {
+          200: Type.Object(
+            { status: Type.Literal("ok"), key: Type.String(), deleted: Type.Array(Type.String()) },
+            { additionalProperties: false, description: "Deleted" },
+          ),
+          ...errorResponses([
+            ...INPUT,
+            ...CROSS_ORIGIN,
+            ...SESSION,
+            ...STORE,
+            "invalid_key",
+            "bucket_not_found",
+            "key_not_found",
+          ]),
+        },
+      },
+    },
+    async (request, reply) => {
+      const key = request.params["*"];
+      if (!key) throw new GliderError("invalid_request", "expected /api/objects/{bucket}/{key}", {});
+      const result = await servicesOf(request).objects.delete(request.params.bucket, key, clientSignal(reply));
+      return { status: "ok" as const, key, deleted: result.deleted };
+    },
+  );
+};

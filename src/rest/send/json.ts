@@ -9,9 +9,13 @@ import type {
   UploadTarget,
 } from "../../services/send/index.js";
 
-// Snake_case JSON for Send (the UI contract); schemas.ts holds the JSON schemas fastify checks it against.
+// Snake_case JSON for Send (the UI contract); schemas.ts holds the schemas fastify serialises it through.
 
-const iso = (date: Date | null) => (date === null ? null : date.toISOString());
+function iso(date: Date): string;
+function iso(date: Date | null): string | null;
+function iso(date: Date | null): string | null {
+  return date === null ? null : date.toISOString();
+}
 
 export function transferJson(view: TransferView) {
   return {
@@ -45,7 +49,7 @@ export function uploadJson(target: UploadTarget, transferId: string, base: strin
   }
   return {
     mode: target.mode,
-    method: "POST",
+    method: "POST" as const,
     url: `${base}/transfers/id/${transferId}/payload/upload-bytes`,
     headers: { "content-type": "application/octet-stream" },
     expires_at: null,

@@ -1,172 +1,167 @@
-import { TRANSFER_ID_PATTERN } from "../../services/send/index.js";
+import { Type } from "typebox";
+import {
+  CONTENT_TYPE_MAX_LENGTH,
+  DEFAULT_EXPIRY_SECONDS,
+  DEFAULT_MAX_DOWNLOADS,
+  EVENT_DATA_MAX_BYTES,
+  EVENT_TYPE_MAX_LENGTH,
+  MAX_DOWNLOADS,
+  MAX_EVENTS,
+  MAX_EXPIRY_SECONDS,
+  TOKEN_LABEL_MAX_LENGTH,
+  TRANSFER_ID_PATTERN,
+} from "../../services/send/index.js";
+import { AnyObject, DateTime, Dict, Nullable, StringEnum } from "../schemas.js";
 
-// The JSON schemas fastify validates Send's requests with and serialises its snake_case answers (json.ts) through.
+// Send's request and answer shapes (json.ts builds the answers). Limits come from services/send/limits.ts, so the
+// schemas' bounds and the services' checks are one number each.
 
-const str = { type: "string" } as const;
-const int = { type: "integer" } as const;
-const nullableStr = { type: ["string", "null"] } as const;
-const nullableInt = { type: ["integer", "null"] } as const;
-const anyObject = { type: "object", additionalProperties: true } as const;
+export const IdParams = Type.Object({ id: Type.String({ pattern: TRANSFER_ID_PATTERN }) });
 
-export const idParams = {
-  type: "object",
-  required: ["id"],
-  properties: { id: { type: "string", pattern: TRANSFER_ID_PATTERN } },
-} as const;
-
-const transferSchema = {
-  type: "object",
-  properties: {
-    transfer_id: str,
-    status: { type: "string", enum: ["pending", "uploaded", "completed", "exhausted", "expired", "deleted"] },
-    mode: { type: "string", enum: ["presigned", "bytes"] },
-    size: int,
-    content_type: str,
-    created_at: str,
-    updated_at: str,
-    expires_at: str,
-    completed_at: nullableStr,
-    max_downloads: int,
-    downloads: int,
-    downloads_in_progress: int,
-    downloads_remaining: nullableInt,
-    deletable: { type: "boolean" },
+export const Transfer = Type.Object(
+  {
+    transfer_id: Type.String({ pattern: TRANSFER_ID_PATTERN }),
+    status: StringEnum(["pending", "uploaded", "completed", "exhausted", "expired", "deleted"]),
+    mode: StringEnum(["presigned", "bytes"]),
+    size: Type.Integer({ minimum: 1 }),
+    content_type: Type.String(),
+    created_at: DateTime,
+    updated_at: DateTime,
+    expires_at: DateTime,
+    completed_at: Nullable(DateTime),
+    max_downloads: Type.Integer({ minimum: 0, maximum: MAX_DOWNLOADS, description: "0 = unlimited" }),
+    downloads: Type.Integer({ minimum: 0 }),
+    downloads_in_progress: Type.Integer({ minimum: 0 }),
+    downloads_remaining: Nullable(Type.Integer(), { description: "null when unlimited" }),
+    deletable: Type.Boolean({ description: "created with a delete_auth_hash" }),
   },
-} as const;
+  { additionalProperties: false },
+);
 
-const uploadSchema = {
-  type: "object",
-  properties: {
-    mode: str,
-    method: str,
-    url: str,
-    headers: { type: "object", additionalProperties: { type: "string" } },
-    expires_at: nullableStr,
+export const TransferEnvelope = Type.Object({ transfer: Transfer }, { additionalProperties: false });
+
+export const Upload = Type.Object(
+  {
+    mode: StringEnum(["presigned", "bytes"]),
+    method: StringEnum(["PUT", "POST"]),
+    url: Type.String(),
+    headers: Dict(Type.String()),
+    expires_at: Nullable(DateTime),
   },
-} as const;
+  { additionalProperties: false },
+);
 
-const eventSchema = {
-  type: "object",
-  properties: { event_id: str, transfer_id: str, at: str, type: str, data: anyObject },
-} as const;
+export const Event = Type.Object(
+  { event_id: Type.String(), transfer_id: Type.String(), at: DateTime, type: Type.String(), data: AnyObject },
+  { additionalProperties: false },
+);
 
-const actionSchema = {
-  type: "object",
-  properties: {
-    action_id: str,
-    transfer_id: str,
-    at: str,
-    action: str,
-    actor: str,
-    token_id: nullableStr,
-    details: anyObject,
+export const Action = Type.Object(
+  {
+    action_id: Type.String(),
+    transfer_id: Type.String(),
+    at: DateTime,
+    action: Type.String({ description: "transfer.created, payload.uploaded, download.completed, …" }),
+    actor: StringEnum(["sender", "public", "admin", "system"]),
+    token_id: Nullable(Type.String(), { description: "null in the public action list" }),
+    details: AnyObject,
   },
-} as const;
+  { additionalProperties: false },
+);
 
-const tokenSchema = {
-  type: "object",
-  properties: {
-    token_id: str,
-    label: str,
-    state: { type: "string", enum: ["active", "revoked", "expired", "exhausted"] },
-    created_at: str,
-    expires_at: nullableStr,
-    max_transfers: int,
-    max_bytes: int,
-    transfers_used: int,
-    bytes_used: int,
-    revoked_at: nullableStr,
-    last_used_at: nullableStr,
+/** One record of a transfer's audit trail: the fields all kinds share; each kind adds its own (json.ts). */
+export const AuditRecord = Type.Object(
+  {
+    kind: StringEnum(["request", "action", "event"]),
+    transfer_id: Type.String(),
+    at: DateTime,
+    ip: Type.Optional(Nullable(Type.String(), { description: "raw, or HMAC-SHA256 hex in anonymised mode" })),
+    ip_mode: Type.Optional(StringEnum(["raw", "hmac"])),
   },
-} as const;
+  { additionalProperties: true },
+);
 
-export const schemas = {
-  createTransfer: {
-    body: {
-      type: "object",
-      required: ["size"],
-      additionalProperties: false,
-      properties: {
-        size: { type: "integer", minimum: 1 },
-        content_type: { type: "string", minLength: 1, maxLength: 255 },
-        max_downloads: { type: "integer", minimum: 0, maximum: 1000 },
-        expires_in_seconds: { type: "integer", minimum: 1 },
-        delete_auth_hash: { type: "string", pattern: "^[0-9a-fA-F]{64}$" },
+export const Token = Type.Object(
+  {
+    token_id: Type.String(),
+    label: Type.String(),
+    state: StringEnum(["active", "revoked", "expired", "exhausted"]),
+    created_at: DateTime,
+    expires_at: Nullable(DateTime),
+    max_transfers: Type.Integer({ minimum: 0, description: "0 = unlimited" }),
+    max_bytes: Type.Integer({ minimum: 0, description: "0 = unlimited" }),
+    transfers_used: Type.Integer(),
+    bytes_used: Type.Integer(),
+    revoked_at: Nullable(DateTime),
+    last_used_at: Nullable(DateTime),
+  },
+  { additionalProperties: false },
+);
+
+export const Stats = Type.Object(
+  {
+    generated_at: DateTime,
+    transfers: Type.Object(
+      {
+        total: Type.Integer(),
+        by_status: Dict(Type.Integer()),
+        bytes_stored: Type.Integer(),
+        downloads: Type.Integer(),
+        downloads_in_progress: Type.Integer(),
       },
-    },
-    response: {
-      201: { type: "object", properties: { transfer: transferSchema, upload: uploadSchema } },
-    },
+      { additionalProperties: false },
+    ),
+    tokens: Type.Object({ total: Type.Integer(), by_state: Dict(Type.Integer()) }, { additionalProperties: false }),
   },
-  transferOnly: {
-    params: idParams,
-    response: { 200: { type: "object", properties: { transfer: transferSchema } } },
+  { additionalProperties: false },
+);
+
+export const CreateTransferBody = Type.Object(
+  {
+    size: Type.Integer({ minimum: 1, description: "exact ciphertext size, at most SEND_MAX_BYTES" }),
+    content_type: Type.Optional(Type.String({ minLength: 1, maxLength: CONTENT_TYPE_MAX_LENGTH })),
+    max_downloads: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_DOWNLOADS,
+        description: `0 = unlimited (default ${DEFAULT_MAX_DOWNLOADS})`,
+      }),
+    ),
+    // The upper bound is the service's to check (its message names it): stated here, not validated.
+    expires_in_seconds: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description: `at most ${MAX_EXPIRY_SECONDS} (default ${DEFAULT_EXPIRY_SECONDS})`,
+      }),
+    ),
+    delete_auth_hash: Type.Optional(Type.String({ pattern: "^[0-9a-fA-F]{64}$" })),
   },
-  uploadBytes: {
-    params: idParams,
-    response: { 200: { type: "object", properties: { transfer: transferSchema, received_bytes: int } } },
+  { additionalProperties: false },
+);
+
+export const DeleteTransferBody = Type.Object(
+  { delete_auth: Type.String({ minLength: 1, maxLength: 1024 }) },
+  { additionalProperties: false },
+);
+
+export const AddEventBody = Type.Object(
+  {
+    type: Type.String({
+      minLength: 1,
+      maxLength: EVENT_TYPE_MAX_LENGTH,
+      description: `A-Z a-z 0-9 . _ : - (at most ${MAX_EVENTS} events per transfer)`,
+    }),
+    data: Type.Optional({ ...AnyObject, description: `at most ${EVENT_DATA_MAX_BYTES} bytes of JSON` }),
   },
-  downloadUrl: {
-    params: idParams,
-    response: {
-      200: {
-        type: "object",
-        properties: {
-          transfer: transferSchema,
-          download: { type: "object", properties: { method: str, url: str, expires_at: str } },
-        },
-      },
-    },
+  { additionalProperties: false },
+);
+
+export const CreateTokenBody = Type.Object(
+  {
+    label: Type.String({ minLength: 1, maxLength: TOKEN_LABEL_MAX_LENGTH }),
+    max_transfers: Type.Optional(Type.Integer({ minimum: 0, description: "0 = unlimited (default)" })),
+    max_bytes: Type.Optional(Type.Integer({ minimum: 0, description: "0 = unlimited (default)" })),
+    expires_in_seconds: Type.Optional(Type.Integer({ minimum: 1 })),
   },
-  downloadBytes: { params: idParams },
-  deleteTransfer: {
-    params: idParams,
-    body: {
-      type: "object",
-      required: ["delete_auth"],
-      additionalProperties: false,
-      properties: { delete_auth: { type: "string", minLength: 1, maxLength: 1024 } },
-    },
-    response: { 200: { type: "object", properties: { transfer: transferSchema } } },
-  },
-  addEvent: {
-    params: idParams,
-    body: {
-      type: "object",
-      required: ["type"],
-      additionalProperties: false,
-      properties: { type: { type: "string", minLength: 1, maxLength: 64 }, data: anyObject },
-    },
-    response: { 201: { type: "object", properties: { event: eventSchema } } },
-  },
-  listEvents: {
-    params: idParams,
-    response: { 200: { type: "object", properties: { events: { type: "array", items: eventSchema } } } },
-  },
-  listActions: {
-    params: idParams,
-    response: { 200: { type: "object", properties: { actions: { type: "array", items: actionSchema } } } },
-  },
-  createToken: {
-    body: {
-      type: "object",
-      required: ["label"],
-      additionalProperties: false,
-      properties: {
-        label: { type: "string", minLength: 1, maxLength: 200 },
-        max_transfers: { type: "integer", minimum: 0 },
-        max_bytes: { type: "integer", minimum: 0 },
-        expires_in_seconds: { type: "integer", minimum: 1 },
-      },
-    },
-    response: { 201: { type: "object", properties: { token: tokenSchema, secret: str } } },
-  },
-  listTokens: {
-    response: { 200: { type: "object", properties: { tokens: { type: "array", items: tokenSchema } } } },
-  },
-  revokeToken: {
-    params: idParams,
-    response: { 200: { type: "object", properties: { token: tokenSchema } } },
-  },
-  auditAll: { params: idParams },
-} as const;
+  { additionalProperties: false },
+);

@@ -29,6 +29,8 @@ export interface DownloadTokenPayload {
 /** Shortest and longest lifetime of a shareable download link (the Commander's 60 s .. 7 days). */
 export const LINK_TTL_MIN_SECONDS = 60;
 export const LINK_TTL_MAX_SECONDS = 7 * 24 * 3600;
+/** A shareable link's lifetime when the client names none (REST's `expires_in` default). */
+export const LINK_TTL_DEFAULT_SECONDS = 3600;
 
 /** RFC-DG-UI-0001 downloads: prepare issues an HMAC token bound to bucket, key and expiry; the token opens the stream. */
 export interface DownloadsService {

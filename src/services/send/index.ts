@@ -59,6 +59,7 @@ export function createSendServices(
 // Send's interface for the front doors: model types, the id format and the request-audit helpers. Files under
 // audit/, tokens/ and transfers/ are internal (`npm run lint` enforces it).
 export type { ActionRecord, Actor, AuditRecord, EventRecord, RequestRecord } from "./audit/types.js";
+export * from "./limits.js";
 export { audited, outcomeStatus, type RequestOutcome, recordOutcome } from "./request-audit.js";
 export type { CreatedToken, CreateTokenInput, SenderPrincipal, TokenState, TokenView } from "./tokens/types.js";
 export { TRANSFER_ID_PATTERN } from "./transfers/ids.js";

@@ -1,6 +1,7 @@
 import { mapWithConcurrency } from "../../concurrency.js";
 import { GliderError } from "../../errors.js";
 import { createInFlight, type InFlight } from "../in-flight.js";
+import { EVENT_DATA_MAX_BYTES, EVENT_TYPE_MAX_LENGTH } from "../limits.js";
 import { newRandomId, type SystemStore } from "../system-store.js";
 import type { ClientHasher } from "./ip.js";
 import type {
@@ -43,8 +44,7 @@ export interface AuditServiceOptions {
   inFlight?: InFlight;
 }
 
-const EVENT_TYPE = /^[A-Za-z0-9._:-]{1,64}$/;
-const MAX_EVENT_DATA_BYTES = 4096;
+const EVENT_TYPE = new RegExp(`^[A-Za-z0-9._:-]{1,${EVENT_TYPE_MAX_LENGTH}}$`);
 const FOLDER: Record<AuditKind, string> = { request: "requests", action: "actions", event: "events" };
 const READ_CONCURRENCY = 16;
 
@@ -128,16 +128,20 @@ export function createAuditService({ system, hasher, now, inFlight }: AuditServi
 
     async recordEvent(input) {
       if (!EVENT_TYPE.test(input.type)) {
-        throw new GliderError("invalid_request", "event type must be 1-64 characters of A-Z a-z 0-9 . _ : -", {
-          parameter: "type",
-        });
+        throw new GliderError(
+          "invalid_request",
+          `event type must be 1-${EVENT_TYPE_MAX_LENGTH} characters of A-Z a-z 0-9 . _ : -`,
+          {
+            parameter: "type",
+          },
+        );
       }
       const data = input.data ?? {};
       if (typeof data !== "object" || data === null || Array.isArray(data)) {
         throw new GliderError("invalid_request", "event data must be a JSON object", { parameter: "data" });
       }
-      if (Buffer.byteLength(JSON.stringify(data)) > MAX_EVENT_DATA_BYTES) {
-        throw new GliderError("invalid_request", `event data must be at most ${MAX_EVENT_DATA_BYTES} bytes of JSON`, {
+      if (Buffer.byteLength(JSON.stringify(data)) > EVENT_DATA_MAX_BYTES) {
+        throw new GliderError("invalid_request", `event data must be at most ${EVENT_DATA_MAX_BYTES} bytes of JSON`, {
           parameter: "data",
         });
       }

@@ -1,4 +1,5 @@
 import { GliderError } from "../../errors.js";
+import { TOKEN_LABEL_MAX_LENGTH } from "../limits.js";
 import type { SystemStore } from "../system-store.js";
 import { constantTimeEqual, generateToken, parseToken, sha256Hex, TOKEN_ID_FORMAT } from "./secret.js";
 import type { CreatedToken, CreateTokenInput, SenderPrincipal, TokenRecord, TokenState, TokenView } from "./types.js";
@@ -37,8 +38,6 @@ export interface TokensServiceOptions {
   adminApiKey?: string;
   now: () => number;
 }
-
-const MAX_LABEL = 200;
 
 function stateOf(record: TokenRecord, now: number): TokenState {
   if (record.revokedAt !== null) return "revoked";
@@ -105,8 +104,10 @@ export function createTokensService({ system, adminApiKey, now }: TokensServiceO
   return {
     async create(input) {
       const label = typeof input.label === "string" ? input.label.trim() : "";
-      if (label.length === 0 || label.length > MAX_LABEL) {
-        throw new GliderError("invalid_request", `label must be 1-${MAX_LABEL} characters`, { parameter: "label" });
+      if (label.length === 0 || label.length > TOKEN_LABEL_MAX_LENGTH) {
+        throw new GliderError("invalid_request", `label must be 1-${TOKEN_LABEL_MAX_LENGTH} characters`, {
+          parameter: "label",
+        });
       }
       const maxTransfers = nonNegativeInt(input.maxTransfers, "max_transfers");
       const maxBytes = nonNegativeInt(input.maxBytes, "max_bytes");

@@ -1,12 +1,15 @@
 import { GliderError } from "../../errors.js";
+import {
+  CONTENT_TYPE_MAX_LENGTH,
+  DEFAULT_EXPIRY_SECONDS,
+  DEFAULT_MAX_DOWNLOADS,
+  MAX_DOWNLOADS,
+  MAX_EXPIRY_SECONDS,
+} from "../limits.js";
 import { PAYLOAD_TYPE } from "./rules.js";
 import type { CreateTransferInput } from "./types.js";
 
-/** Limits of a new transfer (the REST schemas state the same bounds for early, field-level answers). */
-export const MAX_DOWNLOADS = 1000;
-export const DEFAULT_EXPIRY_SECONDS = 7 * 86_400;
-export const MAX_EXPIRY_SECONDS = 30 * 86_400;
-const CONTENT_TYPE = /^[\x20-\x7e]{1,255}$/;
+const CONTENT_TYPE = new RegExp(`^[\\x20-\\x7e]{1,${CONTENT_TYPE_MAX_LENGTH}}$`);
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /** A create request's values once checked, defaults applied. */
@@ -40,11 +43,15 @@ export function checkCreateInput(input: CreateTransferInput, maxBytes: number): 
   }
   const contentType = input.contentType ?? PAYLOAD_TYPE;
   if (!CONTENT_TYPE.test(contentType)) {
-    throw new GliderError("invalid_request", "content_type must be 1-255 printable ASCII characters", {
-      parameter: "content_type",
-    });
+    throw new GliderError(
+      "invalid_request",
+      `content_type must be 1-${CONTENT_TYPE_MAX_LENGTH} printable ASCII characters`,
+      {
+        parameter: "content_type",
+      },
+    );
   }
-  const maxDownloads = intIn(input.maxDownloads, 1, 0, MAX_DOWNLOADS, "max_downloads");
+  const maxDownloads = intIn(input.maxDownloads, DEFAULT_MAX_DOWNLOADS, 0, MAX_DOWNLOADS, "max_downloads");
   const expiresIn = intIn(input.expiresInSeconds, DEFAULT_EXPIRY_SECONDS, 1, MAX_EXPIRY_SECONDS, "expires_in_seconds");
   const deleteAuthHash = input.deleteAuthHash?.toLowerCase() ?? null;
   if (deleteAuthHash !== null && !SHA256_HEX.test(deleteAuthHash)) {

@@ -1,6 +1,7 @@
 import { mapWithConcurrency } from "../../concurrency.js";
 import { GliderError } from "../../errors.js";
 import type { ActionRecord, EventRecord } from "../audit/types.js";
+import { MAX_EVENTS } from "../limits.js";
 import type { TokenState } from "../tokens/types.js";
 import type { TransfersService } from "./contract.js";
 import type { TransferCore } from "./core.js";
@@ -8,7 +9,6 @@ import { assertTransferId, isTransferId, transferKeys as keys } from "./ids.js";
 import { effectiveStatus, refuseUnavailable, STATUSES, TOKEN_STATES } from "./rules.js";
 import type { TransferRecord, TransferStatus } from "./types.js";
 
-const MAX_EVENTS = 1000;
 const READ_CONCURRENCY = 16;
 
 type Reads = Pick<
