@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AddEventBody, CreateTokenBody, CreateTransferBody } from "../../src/rest/send/schemas.js";
-import { BULK_DELETE_MAX } from "../../src/services/objects/service.js";
+import { checkLimit } from "../../src/services/objects/query.js";
+import { BULK_DELETE_MAX, LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX } from "../../src/services/objects/service.js";
 import {
   CONTENT_TYPE_MAX_LENGTH,
   EVENT_TYPE_MAX_LENGTH,
@@ -36,6 +37,16 @@ describe("limits come from the services' constants", () => {
     expect(keywords(CreateTokenBody.properties.label).maxLength).toBe(TOKEN_LABEL_MAX_LENGTH);
     expect(bodyOf("/api/admin/tokens/create").label.maxLength).toBe(TOKEN_LABEL_MAX_LENGTH);
     expect(keywords(AddEventBody.properties.type).maxLength).toBe(EVENT_TYPE_MAX_LENGTH);
+  });
+
+  it("object pages: the service's limit check and openapi.yaml agree", () => {
+    const limit = (
+      spec.paths["/api/objects"].get as unknown as { parameters: { name: string; schema: Record<string, number> }[] }
+    ).parameters.find((p) => p.name === "limit");
+    expect(limit?.schema.maximum).toBe(LIST_LIMIT_MAX);
+    expect(checkLimit(undefined)).toBe(LIST_LIMIT_DEFAULT);
+    expect(checkLimit(LIST_LIMIT_MAX)).toBe(LIST_LIMIT_MAX);
+    expect(() => checkLimit(LIST_LIMIT_MAX + 1)).toThrow(`limit must be an integer from 1 to ${LIST_LIMIT_MAX}`);
   });
 
   it("bulk delete: at most BULK_DELETE_MAX keys in openapi.yaml", () => {

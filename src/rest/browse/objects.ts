@@ -3,7 +3,13 @@ import { Type } from "typebox";
 import { clientSignal } from "../../http/client-signal.js";
 import { GliderError } from "../../services/errors.js";
 import type { Services } from "../../services/index.js";
-import { BULK_DELETE_MAX, parseCompressed, parseSort } from "../../services/objects/service.js";
+import {
+  BULK_DELETE_MAX,
+  LIST_LIMIT_DEFAULT,
+  LIST_LIMIT_MAX,
+  parseCompressed,
+  parseSort,
+} from "../../services/objects/service.js";
 import {
   CROSS_ORIGIN,
   described,
@@ -19,15 +25,13 @@ import { resolveConnection, servicesOf } from "../session.js";
 import { ObjectMetadata, ObjectRow } from "./schemas.js";
 import { objectJson } from "./shapes.js";
 
-// The list limit's bounds are also checked by the objects service (services/objects/query.ts, not a front door's to
-// change here): keep them equal.
-const LIST_LIMIT_MAX = 1000;
-
 const ListQuery = Type.Object({
   bucket: Type.String({ minLength: 1 }),
   prefix: Type.Optional(Type.String()),
   cursor: Type.Optional(Type.String()),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: LIST_LIMIT_MAX, description: "default 200" })),
+  limit: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: LIST_LIMIT_MAX, description: `default ${LIST_LIMIT_DEFAULT}` }),
+  ),
   sort: Type.Optional(
     Type.String({
       description:

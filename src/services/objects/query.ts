@@ -67,10 +67,14 @@ export function normalisePrefix(prefix: string | undefined): string {
   return p;
 }
 
+/** Rows per page: the default and the most a page may ask for (both front doors' schemas state them too). */
+export const LIST_LIMIT_DEFAULT = 200;
+export const LIST_LIMIT_MAX = 1000;
+
 export function checkLimit(limit: number | undefined): number {
-  if (limit === undefined) return 200;
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-    throw new GliderError("invalid_request", "limit must be an integer from 1 to 1000", {
+  if (limit === undefined) return LIST_LIMIT_DEFAULT;
+  if (!Number.isInteger(limit) || limit < 1 || limit > LIST_LIMIT_MAX) {
+    throw new GliderError("invalid_request", `limit must be an integer from 1 to ${LIST_LIMIT_MAX}`, {
       parameter: "limit",
       value: limit,
     });

@@ -349,4 +349,4 @@ export function createObjectsService(
 }
 
 // Query parsing shared by REST and GraphQL: part of the objects service's interface.
-export { parseCompressed, parseSort } from "./query.js";
+export { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, parseCompressed, parseSort } from "./query.js";
