@@ -6,18 +6,6 @@ import type { ToolServices } from "../services/tool.js";
 import { errorLine, exitStatusOf, usageError } from "./errors.js";
 import { clearStatus, createProgress, type Progress, printError } from "./progress.js";
 
-export type VerbName =
-  | "cp"
-  | "ls"
-  | "rm"
-  | "sync"
-  | "migrate"
-  | "verify"
-  | "stats"
-  | "purge"
-  | "get-bucket-acl"
-  | "put-bucket-acl";
-
 /** Commander's parsed options, flags of every verb together (each verb reads its own). */
 export type RawOptions = Record<string, unknown>;
 
@@ -154,12 +142,19 @@ async function createLogger(env: NodeJS.ProcessEnv, debug: boolean) {
       `invalid configuration: GLIDER_LOG_LEVEL: expected one of ${LOG_LEVELS.join(", ")} (got "${level}")`,
     );
   }
-  const { pino, destination } = await import("pino");
+  // pino is CommonJS: its module object is the default export both in Node and in the bundled CLI (where a dynamic
+  // import of a CommonJS chunk has no named exports).
+  const { default: pino } = await import("pino");
+  const { destination } = pino;
   return pino({ level, base: { service: "glider-cli" } }, destination({ dest: 2, sync: true }));
 }
 
-/** Parses, connects, runs one verb, closes everything; resolves to the exit status. */
-export async function runVerb(verb: VerbName, args: string[], options: RawOptions): Promise<number> {
+/** Parses, connects, runs one verb (`load` imports its module), closes everything; resolves to the exit status. */
+export async function runVerb(
+  load: () => Promise<{ run: Verb }>,
+  args: string[],
+  options: RawOptions,
+): Promise<number> {
   const controller = new AbortController();
   let interrupted: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -218,8 +213,7 @@ export async function runVerb(verb: VerbName, args: string[], options: RawOption
         return createProgress({ label, totalBytes: totals.bytes, totalItems: totals.items, enabled: progressEnabled });
       },
     };
-    const module = (await import(`./commands/${verb}.js`)) as { run: Verb };
-    const status = await module.run(ctx, args);
+    const status = await (await load()).run(ctx, args);
     if (interrupted) throw controller.signal.reason;
     return status;
   } catch (error) {
