@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import { availableParallelism, constants } from "node:os";
+import type { Logger } from "pino";
 import { type Config, ConfigError, loadConfig } from "../config.js";
 import { GliderError } from "../services/errors.js";
 import type { ToolServices } from "../services/tool.js";
@@ -135,13 +136,35 @@ export function connectionEnv(env: NodeJS.ProcessEnv, options: RawOptions): Node
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
-async function createLogger(env: NodeJS.ProcessEnv, debug: boolean) {
+/**
+ * The logger when nothing is to be logged (the usual case): it drops every call, so a plain `glider ls` does not
+ * load pino and its worker-thread transport code. The tool services only log through `child()` loggers (--debug).
+ */
+function silentLogger(): Logger {
+  const drop = () => undefined;
+  const logger = {
+    level: "silent",
+    fatal: drop,
+    error: drop,
+    warn: drop,
+    info: drop,
+    debug: drop,
+    trace: drop,
+    silent: drop,
+    isLevelEnabled: () => false,
+    child: () => logger,
+  };
+  return logger as unknown as Logger;
+}
+
+async function createLogger(env: NodeJS.ProcessEnv, debug: boolean): Promise<Logger> {
   const level = debug ? "debug" : env.GLIDER_LOG_LEVEL || "silent";
   if (!LOG_LEVELS.includes(level)) {
     throw new ConfigError(
       `invalid configuration: GLIDER_LOG_LEVEL: expected one of ${LOG_LEVELS.join(", ")} (got "${level}")`,
     );
   }
+  if (level === "silent") return silentLogger();
   // pino is CommonJS: its module object is the default export both in Node and in the bundled CLI (where a dynamic
   // import of a CommonJS chunk has no named exports).
   const { default: pino } = await import("pino");
