@@ -12,7 +12,7 @@
  * shared machine's load hits both alike): `--version`; `ls` of a small bucket; `cp -r` download of
  * a 50-object release bucket (10 DeltaSpaces, the root one included, 5 versions each) with the completeness of each
  * copy; `sync` of an unchanged 1,000-object prefix (nothing to do: the cost of deciding that). Glider runs compiled
- * (`bin/glider.js` → dist/cli.js: run `npm run build` first). Goals: start-up and ls ≤ 0.5× the real CLI, cp -r
+ * (`bin/glider.js` → dist/bundle/cli.cjs: run `npm run build` first). Goals: start-up and ls ≤ 0.5× the real CLI, cp -r
  * ≥ 3× faster, sync ≥ 5× faster.
  */
 import { spawnSync } from "node:child_process";
@@ -79,8 +79,8 @@ function realCli(): string | undefined {
 }
 
 async function main() {
-  if (!existsSync(join(REPO_ROOT, "dist", "cli.js"))) {
-    throw new Error("dist/cli.js is missing: run `npm run build` first (npm ci does it)");
+  if (!process.env.BENCH_GLIDER && !existsSync(join(REPO_ROOT, "dist", "bundle", "cli.cjs"))) {
+    throw new Error("dist/bundle/cli.cjs is missing: run `npm run build` first (npm ci does it)");
   }
   const real = realCli();
   const s3 = await startS3rver();
