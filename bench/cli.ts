@@ -6,11 +6,13 @@
  *   BENCH_CLI_CP_RUNS / BENCH_CLI_SYNC_RUNS  repetitions of the slow rows (default 1 and 3)
  *   DELTAGLIDER_CLI=/path/to/deltaglider  the real CLI to compare with (else `deltaglider` on PATH); when neither
  *                                         runs, only Glider's figures are printed, with a note
+ *   BENCH_GLIDER=/path/to/bin/glider.js   another glider build to time (default: this checkout's)
  *
- * Rows (wall time of the whole process, median of `runs`): `--version`; `ls` of a small bucket; `cp -r` download of
+ * Rows (wall time of the whole process, median of `runs`; the two CLIs take turns run by run, so a change in the
+ * shared machine's load hits both alike): `--version`; `ls` of a small bucket; `cp -r` download of
  * a 50-object release bucket (10 DeltaSpaces, the root one included, 5 versions each) with the completeness of each
  * copy; `sync` of an unchanged 1,000-object prefix (nothing to do: the cost of deciding that). Glider runs compiled
- * (`bin/glider.js` → dist/cli.js: run `npm run build` first). Goals: start-up and ls ≤ 0.5× the real CLI, cp -r
+ * (`bin/glider.js` → dist/bundle/cli.cjs: run `npm run build` first). Goals: start-up and ls ≤ 0.5× the real CLI, cp -r
  * ≥ 3× faster, sync ≥ 5× faster.
  */
 import { spawnSync } from "node:child_process";
@@ -25,7 +27,8 @@ import { REPO_ROOT } from "./lib/env.js";
 // The SDK's Node-version notice would be printed by this process's own S3 client.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 const SCALE = Number(process.env.BENCH_SCALE ?? "1");
-const GLIDER = join(REPO_ROOT, "bin", "glider.js");
+/** The glider entry to time (default: this checkout's bin/glider.js); e.g. a saved build of an older commit. */
+const GLIDER = process.env.BENCH_GLIDER || join(REPO_ROOT, "bin", "glider.js");
 const SPACES = 10;
 const VERSIONS = 5;
 const RELEASE_BYTES = Math.max(16_384, Math.round(1_000_000 * SCALE));
@@ -76,8 +79,8 @@ function realCli(): string | undefined {
 }
 
 async function main() {
-  if (!existsSync(join(REPO_ROOT, "dist", "cli.js"))) {
-    throw new Error("dist/cli.js is missing: run `npm run build` first (npm ci does it)");
+  if (!process.env.BENCH_GLIDER && !existsSync(join(REPO_ROOT, "dist", "bundle", "cli.cjs"))) {
+    throw new Error("dist/bundle/cli.cjs is missing: run `npm run build` first (npm ci does it)");
   }
   const real = realCli();
   const s3 = await startS3rver();
@@ -167,12 +170,17 @@ async function main() {
     }
     setup(["sync", "-q", syncDir, "s3://sync/p/"]);
 
-    const times = (fn: () => Timed, n = runs) => {
-      const out: number[] = [];
+    const timed = (fn: () => Timed) => {
+      const t = fn();
+      if (t.status !== 0) throw new Error(`exit ${t.status}: ${t.stderr}`);
+      return t.ms;
+    };
+    /** Runs glider and (when present) the real CLI alternately, `n` times each. */
+    const both = (g: () => Timed, r: () => Timed, n = runs) => {
+      const out = { glider: [] as number[], real: real ? ([] as number[]) : undefined };
       for (let i = 0; i < n; i++) {
-        const t = fn();
-        if (t.status !== 0) throw new Error(`exit ${t.status}: ${t.stderr}`);
-        out.push(t.ms);
+        out.glider.push(timed(g));
+        out.real?.push(timed(r));
       }
       return out;
     };
@@ -184,22 +192,22 @@ async function main() {
         "note: the DeltaGlider CLI is not available (set DELTAGLIDER_CLI or put deltaglider on PATH): Glider only\n",
       );
     }
-    row(
-      "--version",
-      times(() => glider(["--version"])),
-      real ? times(() => dg(["--version"])) : undefined,
-      "≤ 0.5×",
+    const version = both(
+      () => glider(["--version"]),
+      () => dg(["--version"]),
     );
-    row(
-      "ls s3://small/ (10 objects)",
-      times(() => glider(["ls", "s3://small/"])),
-      real ? times(() => dg(["ls", "s3://small/"])) : undefined,
-      "≤ 0.5×",
+    row("--version", version.glider, version.real, "≤ 0.5×");
+    const ls = both(
+      () => glider(["ls", "s3://small/"]),
+      () => dg(["ls", "s3://small/"]),
     );
+    row("ls s3://small/ (10 objects)", ls.glider, ls.real, "≤ 0.5×");
 
     const cpRuns = Number(process.env.BENCH_CLI_CP_RUNS ?? "1");
     const gCp: number[] = [];
+    const rCp: number[] | undefined = real ? [] : undefined;
     let gFiles = 0;
+    let realNote = "";
     for (let i = 0; i < cpRuns; i++) {
       const out = join(work, `cp-glider-${i}`);
       const t = glider(["cp", "-r", "-q", "s3://release/", out]);
@@ -207,28 +215,25 @@ async function main() {
       gCp.push(t.ms);
       gFiles = await countFiles(out);
       await rm(out, { recursive: true, force: true });
-    }
-    let rCp: number[] | undefined;
-    let note = `glider ${gFiles}/${SPACES * VERSIONS} files`;
-    if (real) {
-      rCp = [];
-      for (let i = 0; i < cpRuns; i++) {
-        const out = join(work, `cp-real-${i}`);
-        const t = dg(["cp", "-r", "-q", "s3://release/", out]);
-        rCp.push(t.ms);
-        if (i === 0) note += `; deltaglider ${await countFiles(out)}/${SPACES * VERSIONS} files, exit ${t.status}`;
-        await rm(out, { recursive: true, force: true });
+      if (rCp) {
+        const realOut = join(work, `cp-real-${i}`);
+        const r = dg(["cp", "-r", "-q", "s3://release/", realOut]);
+        rCp.push(r.ms);
+        if (i === 0)
+          realNote = `; deltaglider ${await countFiles(realOut)}/${SPACES * VERSIONS} files, exit ${r.status}`;
+        await rm(realOut, { recursive: true, force: true });
       }
     }
+    const note = `glider ${gFiles}/${SPACES * VERSIONS} files${realNote}`;
     row(`cp -r s3://release/ (${SPACES * VERSIONS} objects)`, gCp, rCp, "≥ 3× faster", note);
 
     const syncRuns = Number(process.env.BENCH_CLI_SYNC_RUNS ?? "3");
-    row(
-      `sync unchanged ${SYNC_OBJECTS}-object prefix`,
-      times(() => glider(["sync", "-q", syncDir, "s3://sync/p/"]), syncRuns),
-      real ? times(() => dg(["sync", "-q", syncDir, "s3://sync/p/"]), syncRuns) : undefined,
-      "≥ 5× faster",
+    const sync = both(
+      () => glider(["sync", "-q", syncDir, "s3://sync/p/"]),
+      () => dg(["sync", "-q", syncDir, "s3://sync/p/"]),
+      syncRuns,
     );
+    row(`sync unchanged ${SYNC_OBJECTS}-object prefix`, sync.glider, sync.real, "≥ 5× faster");
   } finally {
     await rm(work, { recursive: true, force: true });
     await s3.stop();

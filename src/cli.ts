@@ -6,9 +6,13 @@
  */
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
-import type { VerbName } from "./cli/runtime.js";
+import { VERBS, type VerbName } from "./cli/verbs.js";
+
+/** Set by the bundler (scripts/bundle-cli.mjs): the bundled CLI reads no package.json at start-up. */
+declare const __GLIDER_VERSION__: string | undefined;
 
 function version(): string {
+  if (typeof __GLIDER_VERSION__ === "string") return __GLIDER_VERSION__;
   const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
   return pkg.version;
 }
@@ -43,7 +47,7 @@ function transferFlags(command: Command, { delta = true } = {}): Command {
 
 async function dispatch(verb: VerbName, args: string[], command: Command): Promise<void> {
   const { runVerb } = await import("./cli/runtime.js");
-  process.exitCode = await runVerb(verb, args, { ...command.optsWithGlobals() });
+  process.exitCode = await runVerb(VERBS[verb], args, { ...command.optsWithGlobals() });
 }
 
 export function buildProgram(): Command {

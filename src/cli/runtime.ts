@@ -1,22 +1,11 @@
 import { EventEmitter } from "node:events";
 import { availableParallelism, constants } from "node:os";
+import type { Logger } from "pino";
 import { type Config, ConfigError, loadConfig } from "../config.js";
 import { GliderError } from "../services/errors.js";
 import type { ToolServices } from "../services/tool.js";
 import { errorLine, exitStatusOf, usageError } from "./errors.js";
 import { clearStatus, createProgress, type Progress, printError } from "./progress.js";
-
-export type VerbName =
-  | "cp"
-  | "ls"
-  | "rm"
-  | "sync"
-  | "migrate"
-  | "verify"
-  | "stats"
-  | "purge"
-  | "get-bucket-acl"
-  | "put-bucket-acl";
 
 /** Commander's parsed options, flags of every verb together (each verb reads its own). */
 export type RawOptions = Record<string, unknown>;
@@ -147,19 +136,48 @@ export function connectionEnv(env: NodeJS.ProcessEnv, options: RawOptions): Node
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
-async function createLogger(env: NodeJS.ProcessEnv, debug: boolean) {
+/**
+ * The logger when nothing is to be logged (the usual case): it drops every call, so a plain `glider ls` does not
+ * load pino and its worker-thread transport code. The tool services only log through `child()` loggers (--debug).
+ */
+function silentLogger(): Logger {
+  const drop = () => undefined;
+  const logger = {
+    level: "silent",
+    fatal: drop,
+    error: drop,
+    warn: drop,
+    info: drop,
+    debug: drop,
+    trace: drop,
+    silent: drop,
+    isLevelEnabled: () => false,
+    child: () => logger,
+  };
+  return logger as unknown as Logger;
+}
+
+async function createLogger(env: NodeJS.ProcessEnv, debug: boolean): Promise<Logger> {
   const level = debug ? "debug" : env.GLIDER_LOG_LEVEL || "silent";
   if (!LOG_LEVELS.includes(level)) {
     throw new ConfigError(
       `invalid configuration: GLIDER_LOG_LEVEL: expected one of ${LOG_LEVELS.join(", ")} (got "${level}")`,
     );
   }
-  const { pino, destination } = await import("pino");
+  if (level === "silent") return silentLogger();
+  // pino is CommonJS: its module object is the default export both in Node and in the bundled CLI (where a dynamic
+  // import of a CommonJS chunk has no named exports).
+  const { default: pino } = await import("pino");
+  const { destination } = pino;
   return pino({ level, base: { service: "glider-cli" } }, destination({ dest: 2, sync: true }));
 }
 
-/** Parses, connects, runs one verb, closes everything; resolves to the exit status. */
-export async function runVerb(verb: VerbName, args: string[], options: RawOptions): Promise<number> {
+/** Parses, connects, runs one verb (`load` imports its module), closes everything; resolves to the exit status. */
+export async function runVerb(
+  load: () => Promise<{ run: Verb }>,
+  args: string[],
+  options: RawOptions,
+): Promise<number> {
   const controller = new AbortController();
   let interrupted: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -218,8 +236,7 @@ export async function runVerb(verb: VerbName, args: string[], options: RawOption
         return createProgress({ label, totalBytes: totals.bytes, totalItems: totals.items, enabled: progressEnabled });
       },
     };
-    const module = (await import(`./commands/${verb}.js`)) as { run: Verb };
-    const status = await module.run(ctx, args);
+    const status = await (await load()).run(ctx, args);
     if (interrupted) throw controller.signal.reason;
     return status;
   } catch (error) {

@@ -247,7 +247,7 @@ describe("glider CLI: reading", () => {
     expect(help.out).toMatch(/^Usage: glider \[options\] \[command\]/);
     const version = await runCli(["--version"], env, { entry });
     expect(version.out).toBe(`glider ${JSON.parse(await readFile(join(REPO_ROOT, "package.json"), "utf8")).version}\n`);
-    expect(await readFile(join(REPO_ROOT, "bin/glider.js"), "utf8")).toContain("dist/cli.js");
+    expect(await readFile(join(REPO_ROOT, "bin/glider.js"), "utf8")).toContain("dist/bundle/cli.cjs");
     const readme = await runCli(["cp", "s3://fixture/README.txt", "-"], env, { entry });
     expect(readme.code).toBe(0);
     expect(sha256(readme.stdout)).toBe(byKey.get("README.txt")?.sha256);

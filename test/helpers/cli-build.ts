@@ -21,7 +21,7 @@ async function newestSource(dir: string): Promise<number> {
 
 async function stale(): Promise<boolean> {
   try {
-    const built = (await stat(join(REPO_ROOT, "dist", "cli.js"))).mtimeMs;
+    const built = (await stat(join(REPO_ROOT, "dist", "bundle", "cli.cjs"))).mtimeMs;
     return (await newestSource(join(REPO_ROOT, "src"))) > built;
   } catch {
     return true;
@@ -45,7 +45,7 @@ function lockReleased(): Promise<void> {
 }
 
 /**
- * The tests run the compiled CLI (`bin/glider.js` → `dist/cli.js`), as users do. `npm ci` builds it (`prepare`);
+ * The tests run the compiled CLI (`bin/glider.js` → `dist/bundle/cli.cjs`), as users do. `npm ci` builds it (`prepare`);
  * when a source is newer than the build, the first CLI test file rebuilds it and the others wait for that build.
  */
 export async function ensureCliBuilt(): Promise<string> {

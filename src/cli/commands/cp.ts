@@ -8,7 +8,6 @@ import {
   selects,
 } from "../../services/bucket-ops/index.js";
 import type { DeltaGlider } from "../../services/deltaglider/index.js";
-import { deltaSpaceOf, isDeltaCandidate } from "../../services/deltaglider/index.js";
 import { usageError } from "../errors.js";
 import { ensureFolder, isDirectory, localPathFor, namesFolder, scanFiles } from "../local-files.js";
 import { createSpaceGates, forEachConcurrent } from "../pool.js";
@@ -26,6 +25,12 @@ import {
 } from "./transfer.js";
 
 const lastSegment = (key: string) => key.slice(key.lastIndexOf("/") + 1);
+
+/**
+ * The DeltaSpace rules, imported when a transfer starts: a static import would make `sync` and `cp` downloads load
+ * the codec and the encode pool (the deltaglider module) just to compare listings. Uploads have loaded it already.
+ */
+const spaceRules = () => import("../../services/deltaglider/index.js");
 
 async function uploadOne(ctx: CommandContext, dg: DeltaGlider, source: string, to: S3Location) {
   let key = to.key;
@@ -65,7 +70,7 @@ async function downloadOne(ctx: CommandContext, dg: DeltaGlider, from: S3Locatio
   const target = namesFolder(dest) || (await isDirectory(dest)) ? join(dest, lastSegment(key)) : dest;
   const progress = ctx.progress(`download ${key}`);
   try {
-    const op = await downloadTo(ctx, dg, bucket, key, target, progress, true);
+    const op = await downloadTo(ctx, dg, bucket, key, target, progress, { addTotal: true });
     report.done(op, `download: '${op.source}' to '${target}' (${op.bytes} bytes)`);
   } finally {
     progress.end();
@@ -117,6 +122,7 @@ export async function uploadFiles(
     items: files.length,
   });
   const gated = createSpaceGates();
+  const { deltaSpaceOf, isDeltaCandidate } = await spaceRules();
   try {
     await forEachConcurrent(
       files,
@@ -156,7 +162,8 @@ export async function downloadObjects(
   ctx: CommandContext,
   dg: DeltaGlider,
   bucket: string,
-  objects: { key: string; originalBytes: number; relative: string }[],
+  /** `physicalKey`: what the listing showed (skips resolving the key again). */
+  objects: { key: string; physicalKey?: string; originalBytes: number; relative: string }[],
   root: string,
   report: ReturnType<typeof createReport>,
   label: string,
@@ -174,7 +181,9 @@ export async function downloadObjects(
           // A folder marker (a zero-byte "name/" object, as consoles create): a folder, not a file.
           await ensureFolder(o.relative === "" ? root : localPathFor(root, o.relative));
         } else {
-          const op = await downloadTo(ctx, dg, bucket, o.key, localPathFor(root, o.relative), progress);
+          const op = await downloadTo(ctx, dg, bucket, o.key, localPathFor(root, o.relative), progress, {
+            physicalKey: o.physicalKey,
+          });
           report.done(op, `download: '${op.source}' to '${op.destination}' (${op.bytes} bytes)`);
         }
         progress.item();
@@ -223,6 +232,7 @@ async function copyTree(ctx: CommandContext, dg: DeltaGlider, from: S3Location, 
     items: plan.items.length,
   });
   const gated = createSpaceGates();
+  const { deltaSpaceOf, isDeltaCandidate } = await spaceRules();
   try {
     await forEachConcurrent(
       plan.items,

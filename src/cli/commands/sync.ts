@@ -117,6 +117,7 @@ async function fromS3(ctx: CommandContext, from: S3Location, dest: string) {
     await ensureFolder(root);
     const objects = plan.transfer.map((t) => ({
       key: t.source.key,
+      physicalKey: t.source.physicalKey,
       originalBytes: t.source.size,
       relative: t.source.path,
     }));

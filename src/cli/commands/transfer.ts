@@ -89,10 +89,15 @@ export async function downloadTo(
   key: string,
   target: string,
   progress: Progress,
-  /** A single download: the bar's total is this object's size, known once it is opened. */
-  addTotal = false,
+  options: {
+    /** A single download: the bar's total is this object's size, known once it is opened. */
+    addTotal?: boolean;
+    /** The physical object a listing showed for `key`: opened directly (one HEAD instead of two for a delta). */
+    physicalKey?: string;
+  } = {},
 ) {
-  const reconstruction = await dg.open(bucket, key, ctx.signal);
+  const { addTotal = false, physicalKey } = options;
+  const reconstruction = await dg.open(bucket, key, ctx.signal, { physicalKey });
   if (addTotal) progress.expect(reconstruction.size);
   try {
     await ensureFolder(dirname(target));

@@ -241,14 +241,25 @@ export function createReconstructor(
     }
   }
 
-  /** A logical object → a stream of its original bytes, integrity-checked (format doc §4). */
+  /**
+   * A logical object → a stream of its original bytes, integrity-checked (format doc §4). `physicalKey`: the
+   * object a listing just showed for this key (the CLI's recursive copies): one HEAD of it instead of resolving the
+   * key again, which costs every delta a HEAD of the missing exact key first.
+   */
   async function open(
     bucket: string,
     key: string,
     signal?: AbortSignal,
-    hint: { likelyDelta?: boolean } = {},
+    hint: { likelyDelta?: boolean; physicalKey?: string } = {},
   ): Promise<Reconstruction> {
-    const object = await catalogue.resolve(bucket, key, signal, hint);
+    const listed = hint.physicalKey;
+    const object = listed
+      ? await catalogue.describe(
+          bucket,
+          { key, physicalKey: listed, compressed: listed !== key, storedBytes: 0, modified: new Date(0), etag: "" },
+          signal,
+        )
+      : await catalogue.resolve(bucket, key, signal, hint);
     const details = { bucket, key };
     let chunks: AsyncIterable<LeasedChunk>;
     let size = object.originalBytes;
