@@ -112,15 +112,18 @@ function reconstruction(
 }
 
 /** Maps codec failures onto the domain vocabulary: a delta that cannot be decoded is an integrity failure. */
+function fromCodec(error: unknown, details: Record<string, unknown>): unknown {
+  if (!isVcdiffError(error)) return error;
+  const code = error.code === "unsupported" ? "unsupported" : "integrity_failed";
+  return new GliderError(code, `delta cannot be decoded: ${error.message}`, { ...details, codec: error.code });
+}
+
+/** The same for every window: a failure anywhere in the delta, header or body, reads as one kind of error. */
 async function* translateCodecErrors<T>(chunks: AsyncIterable<T>, details: Record<string, unknown>) {
   try {
     yield* chunks;
   } catch (error) {
-    if (isVcdiffError(error)) {
-      const code = error.code === "unsupported" ? "unsupported" : "integrity_failed";
-      throw new GliderError(code, `delta cannot be decoded: ${error.message}`, { ...details, codec: error.code });
-    }
-    throw error;
+    throw fromCodec(error, details);
   }
 }
 
@@ -180,7 +183,8 @@ export function createReconstructor(
         lookahead: false,
       }).catch((error) => {
         delta.body.destroy();
-        throw error;
+        // A damaged header is as much a broken delta as a damaged window.
+        throw fromCodec(error, details);
       });
       const written = reader.header.appHeader?.targetCompression ?? "";
       const letter = isCompressionLetter(written) ? written : undefined;

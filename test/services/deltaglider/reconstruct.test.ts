@@ -108,6 +108,14 @@ describe("integrity and sharing", () => {
       },
     ],
     [
+      // The VCDIFF magic: the header is parsed before any window, outside the per-window translation.
+      "the delta header's magic",
+      `${fixtureKey}.delta`,
+      (b: Buffer) => {
+        b[0] ^= 0xff;
+      },
+    ],
+    [
       "a byte of the reference",
       "apps/viewer/reference.bin",
       (b: Buffer) => {
