@@ -188,6 +188,14 @@ export async function runVerb(
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // `glider ls | head`: the reader went away. Stop as a Unix tool stops on SIGPIPE, cleanly (as for Ctrl-C) and
+  // silently, with status 141; never an unhandled EPIPE. Stays attached to the end: later writes fail the same way.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE" && error.code !== "ERR_STREAM_DESTROYED") throw error;
+    if (interrupted) return;
+    interrupted = "SIGPIPE";
+    controller.abort(new GliderError("internal", "standard output was closed"));
+  });
   // One command's signal is shared by every request in flight: by design, not a leak.
   EventEmitter.defaultMaxListeners = Math.max(EventEmitter.defaultMaxListeners, 1024);
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
@@ -241,7 +249,7 @@ export async function runVerb(
     return status;
   } catch (error) {
     if (interrupted) {
-      printError(`interrupted: ${interrupted}`);
+      if (interrupted !== "SIGPIPE") printError(`interrupted: ${interrupted}`);
       return 128 + (constants.signals[interrupted] ?? 2);
     }
     printError(errorLine(error));

@@ -111,4 +111,22 @@ describe("glider at a terminal", () => {
     const tempFiles = (await readdir(tmpRoot, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
     expect(tempFiles.map((e) => e.name)).toEqual([]);
   });
+
+  it("a reader that goes away (glider cp … - | head) stops the command quietly with 141, as SIGPIPE would", async () => {
+    await store.putObject({ bucket: "tty", key: "piped.bin", body: Buffer.alloc(32 * 1024 * 1024, 3) });
+    const child = spawn(process.execPath, [CLI_ENTRY, "cp", "s3://tty/piped.bin", "-"], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    const exited = once(child, "close");
+    // The first bytes arrived: the download is streaming. Then the reader closes its end, as `head` does.
+    await once(child.stdout, "data");
+    child.stdout.destroy();
+    const [code] = await exited;
+    expect({ code, stderr }).toEqual({ code: 141, stderr: "" });
+  });
 });
