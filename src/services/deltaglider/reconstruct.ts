@@ -4,7 +4,7 @@ import { GliderError } from "../errors.js";
 import { copiedChunks, type LeasedChunk, leasedToReadable, ownedChunk, ownedChunks } from "../leased-chunks.js";
 import type { Metrics } from "../metrics.js";
 import type { ObjectStore } from "../storage/object-store.js";
-import { isVcdiffError, openVcdiff } from "../vcdiff/index.js";
+import { isVcdiffError, openVcdiff, type WindowSlice } from "../vcdiff/index.js";
 import type { Catalogue, LogicalObject } from "./catalogue.js";
 import { assertCanRecompress, isCompressionLetter, recompressStream } from "./compression.js";
 import { deltaSpaceOf, referenceKeyOf } from "./keys.js";
@@ -38,6 +38,8 @@ export interface ReconstructorOptions {
 
 /** xdelta3's target window: what one reconstruction holds while a window is decoded and sent. */
 const WINDOW_UNIT = 8 * 1024 * 1024;
+/** What the decoder writes before handing bytes out (see decodeSlices): the first byte waits for this much. */
+const DECODE_SLICE = 1024 * 1024;
 /** What one socket write takes: a window is sent as views of this size, so it returns to the pool soon after. */
 const SLICE = 256 * 1024;
 /** A window whose chunks are still unsent this long after the last was handed out is taken off the pool. */
@@ -198,34 +200,42 @@ export function createReconstructor(
       }
       const source = reference;
       const decoded = (async function* () {
-        const windows = reader.decode(source.source);
+        // A window goes out a slice at a time, each as soon as it is written and after reading only the source it
+        // copies: the first byte no longer waits for a whole window's source reads and writing. (Possible only
+        // without the per-window Adler-32; the sha256 check in `verified` still fails the stream on a bad delta.)
+        const slices = reader.decodeSlices(source.source, DECODE_SLICE);
+        // The window being sent: its slot is freed once it is complete and every chunk of it was released.
+        let lent: ReturnType<WindowSlot["lend"]> | undefined;
         try {
           while (true) {
-            let next: IteratorResult<Uint8Array>;
+            let next: IteratorResult<WindowSlice>;
             try {
-              next = await windows.next();
+              next = await slices.next();
             } catch (error) {
               slot?.free();
               throw error;
             }
-            const taken = slot;
-            slot = undefined;
             if (next.done) {
-              taken?.free();
+              slot?.free();
               return;
             }
-            if (!taken) throw new Error("window decoded without a slot");
+            if (!lent) {
+              // A window's first slice: allocateWindow has just given it a slot.
+              if (!slot) throw new Error("window decoded without a slot");
+              lent = slot.lend(STALL_MS);
+              slot = undefined;
+            }
             // Views of the window, one socket write each; the buffer is reused once every write has completed.
-            const lent = taken.lend(STALL_MS);
-            try {
-              for (let at = 0; at < next.value.length; at += SLICE)
-                yield lent.chunk(next.value.subarray(at, at + SLICE));
-            } finally {
+            const { bytes, windowEnd } = next.value;
+            for (let at = 0; at < bytes.length; at += SLICE) yield lent.chunk(bytes.subarray(at, at + SLICE));
+            if (windowEnd) {
               lent.done();
+              lent = undefined;
             }
           }
         } finally {
-          await windows.return(undefined);
+          lent?.done();
+          await slices.return(undefined);
           source.release();
           if (source !== raw) raw.release();
         }
