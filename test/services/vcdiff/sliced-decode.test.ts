@@ -10,7 +10,8 @@ import {
   VcdiffError,
 } from "../../../src/services/vcdiff/index.js";
 import { encodeVarint } from "../../../src/services/vcdiff/varint.js";
-import { caseFiles, readCase, sha256, VCDIFF_CASES } from "../../helpers/vcdiff-fixtures.js";
+import { caseFiles, readCase, seededRandom, sha256, VCDIFF_CASES } from "../../helpers/vcdiff-fixtures.js";
+import { CASE_NAMES, LIMITS, loadSubject, mutate } from "../../helpers/vcdiff-fuzz.js";
 
 // Hand-built deltas (default code table: 0 RUN, 1 ADD, 19+16m COPY mode m, each with a varint size).
 const run = (size: number) => [0, ...encodeVarint(size)];
@@ -51,10 +52,14 @@ function buildDelta(windows: TestWindow[]): Uint8Array {
 type Outcome = { bytes: Uint8Array; code?: undefined } | { code: string; bytes: Uint8Array };
 
 /** decode() with the per-window Adler-32 off (as decodeSlices requires): the reference outcome. */
-async function wholeWindows(delta: Iterable<Uint8Array>, source: SourceReader | null): Promise<Outcome> {
+async function wholeWindows(
+  delta: Iterable<Uint8Array>,
+  source: SourceReader | null,
+  limits: typeof LIMITS | object = {},
+): Promise<Outcome> {
   const parts: Uint8Array[] = [];
   try {
-    const reader = await openVcdiff(delta, { verifyChecksum: false });
+    const reader = await openVcdiff(delta, { ...limits, verifyChecksum: false });
     for await (const chunk of reader.decode(source)) parts.push(Uint8Array.from(chunk));
     return { bytes: Buffer.concat(parts) };
   } catch (error) {
@@ -63,10 +68,15 @@ async function wholeWindows(delta: Iterable<Uint8Array>, source: SourceReader | 
   }
 }
 
-async function sliced(delta: Iterable<Uint8Array>, source: SourceReader | null, sliceSize: number): Promise<Outcome> {
+async function sliced(
+  delta: Iterable<Uint8Array>,
+  source: SourceReader | null,
+  sliceSize: number,
+  limits: typeof LIMITS | object = {},
+): Promise<Outcome> {
   const parts: Uint8Array[] = [];
   try {
-    const reader = await openVcdiff(delta, { verifyChecksum: false, maxTargetHistory: 0 });
+    const reader = await openVcdiff(delta, { ...limits, verifyChecksum: false, maxTargetHistory: 0 });
     for await (const slice of reader.decodeSlices(source, sliceSize)) {
       expect(slice.bytes.length).toBeGreaterThan(0);
       expect(slice.bytes.length).toBeLessThanOrEqual(sliceSize);
@@ -244,5 +254,31 @@ describe("decodeSlices, reading the source on demand", () => {
     expect(readsAtSlice).toEqual([2, 3, 4, 5, 6, 7, 8, 8]);
     const expected = await decodeVcdiffBuffer(delta, bytes);
     expect(Buffer.concat(parts).equals(Buffer.from(expected))).toBe(true);
+  });
+});
+
+describe("decodeSlices, fuzzed", () => {
+  it("2,000 seeded mutations of xdelta3 deltas end the same sliced as whole (error code, bytes)", {
+    timeout: 120_000,
+  }, async () => {
+    const subjects = await Promise.all(CASE_NAMES.map(loadSubject));
+    const random = seededRandom(0x51ce);
+    const differences: string[] = [];
+    const codes = new Set<string>();
+    for (let i = 0; i < 2000 && differences.length < 10; i++) {
+      const s = subjects[i % subjects.length];
+      const m = mutate(s, random);
+      const src = s.source ? bufferSource(s.source) : null;
+      const sliceSize = 1 + Math.floor(random() * 20_000);
+      const whole = await wholeWindows([m.bytes], src, LIMITS);
+      const got = await sliced([m.bytes], src, sliceSize, LIMITS);
+      codes.add(whole.code ?? "decoded");
+      if (got.code !== whole.code || sha256(got.bytes) !== sha256(whole.bytes)) {
+        differences.push(`#${i} ${s.name} ${m.kind} slice ${sliceSize}: ${got.code} vs ${whole.code}`);
+      }
+    }
+    expect(differences).toEqual([]);
+    // The mutations reach the decoder's refusals, not only its happy path.
+    expect(codes.has("invalid_format")).toBe(true);
   });
 });
