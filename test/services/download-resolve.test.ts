@@ -1,3 +1,4 @@
+import type { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDeltaGlider } from "../../src/services/deltaglider/index.js";
 import { createDownloadsService } from "../../src/services/downloads/service.js";
@@ -10,17 +11,32 @@ import { expected, loadBucketFixture } from "../helpers/bucket-fixture.js";
 /** A real store that records which HEADs were in flight together (answers are held until the next macrotask). */
 function overlapStore(inner: ObjectStore) {
   let inFlight = 0;
-  const log = { heads: [] as string[], maxInFlight: 0 };
+  const log = {
+    heads: [] as string[],
+    maxInFlight: 0,
+    /** GETs: key and body (to see whether it was destroyed). */
+    gets: [] as { key: string; body: Readable }[],
+    /** "head <key>", "head-done <key>", "get <key>" as they happen. */
+    events: [] as string[],
+  };
   const store: ObjectStore = {
     ...inner,
+    async getObject(input) {
+      log.events.push(`get ${input.key}`);
+      const got = await inner.getObject(input);
+      log.gets.push({ key: input.key, body: got.body });
+      return got;
+    },
     async headObject(bucket, key, signal) {
       log.heads.push(key);
+      log.events.push(`head ${key}`);
       inFlight++;
       log.maxInFlight = Math.max(log.maxInFlight, inFlight);
       try {
         await new Promise((resolve) => setImmediate(resolve));
         return await inner.headObject(bucket, key, signal);
       } finally {
+        log.events.push(`head-done ${key}`);
         inFlight--;
       }
     },
@@ -56,13 +72,28 @@ describe("token downloads resolve a delta in one round trip (TTFB)", () => {
     expect(await drain(stream)).toBe(delta.original_bytes);
   });
 
+  it("sends the delta's GET with the HEADs, not after them, and makes no other GET", async () => {
+    const ticket = await downloads.prepare("fixture", delta.key);
+    log.gets.length = 0;
+    log.events.length = 0;
+    const stream = await downloads.open(ticket.token);
+    expect(await drain(stream)).toBe(delta.original_bytes);
+    expect(log.events.filter((e) => e === `get ${delta.key}.delta`)).toHaveLength(1);
+    const lastHeadDone = log.events.findLastIndex((e) => e.startsWith("head-done "));
+    expect(log.events.indexOf(`get ${delta.key}.delta`)).toBeLessThan(lastHeadDone);
+  });
+
   it("a plain object uploaded under the key since the token was issued still wins (§4)", async () => {
     const ticket = await downloads.prepare("fixture", delta.key);
     await inner.putObject({ bucket: "fixture", key: delta.key, body: Buffer.from("plain wins") });
     try {
+      log.gets.length = 0;
       const stream = await downloads.open(ticket.token);
       expect(stream.size).toBe(10);
       expect(await drain(stream)).toBe(10);
+      // The early GET of the .delta was not used: its body was dropped unread.
+      const early = log.gets.find((g) => g.key === `${delta.key}.delta`);
+      expect(early?.body.destroyed).toBe(true);
     } finally {
       await inner.deleteObject("fixture", delta.key);
     }

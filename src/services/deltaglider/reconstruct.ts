@@ -3,11 +3,11 @@ import type { Readable } from "node:stream";
 import { GliderError } from "../errors.js";
 import { copiedChunks, type LeasedChunk, leasedToReadable, ownedChunk, ownedChunks } from "../leased-chunks.js";
 import type { Metrics } from "../metrics.js";
-import type { ObjectStore } from "../storage/object-store.js";
-import { isVcdiffError, openVcdiff } from "../vcdiff/index.js";
+import type { GetObjectResult, ObjectStore } from "../storage/object-store.js";
+import { isVcdiffError, openVcdiff, type WindowSlice } from "../vcdiff/index.js";
 import type { Catalogue, LogicalObject } from "./catalogue.js";
 import { assertCanRecompress, isCompressionLetter, recompressStream } from "./compression.js";
-import { deltaSpaceOf, referenceKeyOf } from "./keys.js";
+import { DELTA_SUFFIX, deltaSpaceOf, isReferenceKey, referenceKeyOf } from "./keys.js";
 import { parseSize, readDgMetadata } from "./metadata.js";
 import type { ReferenceCache } from "./reference-cache.js";
 import { createWindowPool, type WindowPool, type WindowSlot } from "./window-pool.js";
@@ -38,6 +38,8 @@ export interface ReconstructorOptions {
 
 /** xdelta3's target window: what one reconstruction holds while a window is decoded and sent. */
 const WINDOW_UNIT = 8 * 1024 * 1024;
+/** What the decoder writes before handing bytes out (see decodeSlices): the first byte waits for this much. */
+const DECODE_SLICE = 1024 * 1024;
 /** What one socket write takes: a window is sent as views of this size, so it returns to the pool soon after. */
 const SLICE = 256 * 1024;
 /** A window whose chunks are still unsent this long after the last was handed out is taken off the pool. */
@@ -137,7 +139,38 @@ export function createReconstructor(
   const verifyBufferBytes = options.verifyBufferBytes ?? 8 * 1024 * 1024;
   const windowPool = options.windowPool ?? createWindowPool(options.windowBudgetBytes ?? 64 * 1024 * 1024, WINDOW_UNIT);
 
-  async function deltaChunks(bucket: string, object: LogicalObject, signal?: AbortSignal) {
+  /**
+   * With the `likelyDelta` hint, the delta's GET starts alongside the catalogue's HEADs: the first byte then waits
+   * for one S3 round trip fewer. Its body is used only if the HEADs resolve to that very object (same physical key,
+   * same ETag), else destroyed unread; a failed early GET just means asking again.
+   */
+  function earlyDeltaGet(bucket: string, key: string, signal?: AbortSignal) {
+    const physicalKey = `${key}${DELTA_SUFFIX}`;
+    const got = store.getObject({ bucket, key: physicalKey, signal }).catch(() => undefined);
+    let taken = false;
+    return {
+      /** The body, if it is the resolved object's; the caller then owns it. */
+      async take(object: LogicalObject): Promise<GetObjectResult | undefined> {
+        taken = true;
+        const result = await got;
+        if (result && object.physicalKey === physicalKey && result.head.etag === object.etag) return result;
+        result?.body.destroy();
+        return undefined;
+      },
+      /** Destroys the body unless `take` was called (which then owns it). */
+      discard(): void {
+        if (!taken) void got.then((result) => result?.body.destroy());
+        taken = true;
+      },
+    };
+  }
+
+  async function deltaChunks(
+    bucket: string,
+    object: LogicalObject,
+    signal?: AbortSignal,
+    early?: ReturnType<typeof earlyDeltaGet>,
+  ) {
     const meta = readDgMetadata(object.metadata);
     const details = { bucket, key: object.key };
     const missing = (["refKey", "refSha256", "fileSha256", "fileSize"] as const).filter((f) => !meta[f]);
@@ -149,6 +182,7 @@ export function createReconstructor(
     const raw = await references.acquire(bucket, referenceKey, refSha, "raw", signal);
     // The first file of a DeltaSpace: reference.bin already holds the exact bytes (§4 shortcut).
     if (meta.fileSha256 === refSha) {
+      early?.discard();
       return {
         chunks: (async function* () {
           try {
@@ -166,7 +200,7 @@ export function createReconstructor(
     try {
       // xdelta3 decompresses a source with a compressor magic always, whatever the header says (§8.5).
       if (raw.magic) reference = await references.acquire(bucket, referenceKey, refSha, "decompressed", signal);
-      const delta = await store.getObject({ bucket, key: object.physicalKey, signal });
+      const delta = (await early?.take(object)) ?? (await store.getObject({ bucket, key: object.physicalKey, signal }));
       // No VCD_TARGET history (xdelta3 never writes such windows; 50 concurrent downloads would each pin 8 MiB), and
       // no per-window Adler-32: the whole-file sha256 below is the stronger check, and decoding is CPU-bound.
       // Windows are decoded into pooled buffers (window-pool.ts). A slot is taken only once a window's sections
@@ -202,34 +236,42 @@ export function createReconstructor(
       }
       const source = reference;
       const decoded = (async function* () {
-        const windows = reader.decode(source.source);
+        // A window goes out a slice at a time, each as soon as it is written and after reading only the source it
+        // copies: the first byte no longer waits for a whole window's source reads and writing. (Possible only
+        // without the per-window Adler-32; the sha256 check in `verified` still fails the stream on a bad delta.)
+        const slices = reader.decodeSlices(source.source, DECODE_SLICE);
+        // The window being sent: its slot is freed once it is complete and every chunk of it was released.
+        let lent: ReturnType<WindowSlot["lend"]> | undefined;
         try {
           while (true) {
-            let next: IteratorResult<Uint8Array>;
+            let next: IteratorResult<WindowSlice>;
             try {
-              next = await windows.next();
+              next = await slices.next();
             } catch (error) {
               slot?.free();
               throw error;
             }
-            const taken = slot;
-            slot = undefined;
             if (next.done) {
-              taken?.free();
+              slot?.free();
               return;
             }
-            if (!taken) throw new Error("window decoded without a slot");
+            if (!lent) {
+              // A window's first slice: allocateWindow has just given it a slot.
+              if (!slot) throw new Error("window decoded without a slot");
+              lent = slot.lend(STALL_MS);
+              slot = undefined;
+            }
             // Views of the window, one socket write each; the buffer is reused once every write has completed.
-            const lent = taken.lend(STALL_MS);
-            try {
-              for (let at = 0; at < next.value.length; at += SLICE)
-                yield lent.chunk(next.value.subarray(at, at + SLICE));
-            } finally {
+            const { bytes, windowEnd } = next.value;
+            for (let at = 0; at < bytes.length; at += SLICE) yield lent.chunk(bytes.subarray(at, at + SLICE));
+            if (windowEnd) {
               lent.done();
+              lent = undefined;
             }
           }
         } finally {
-          await windows.return(undefined);
+          lent?.done();
+          await slices.return(undefined);
           source.release();
           if (source !== raw) raw.release();
         }
@@ -257,23 +299,39 @@ export function createReconstructor(
     hint: { likelyDelta?: boolean; physicalKey?: string } = {},
   ): Promise<Reconstruction> {
     const listed = hint.physicalKey;
-    const object = listed
-      ? await catalogue.describe(
-          bucket,
-          { key, physicalKey: listed, compressed: listed !== key, storedBytes: 0, modified: new Date(0), etag: "" },
-          signal,
-        )
-      : await catalogue.resolve(bucket, key, signal, hint);
+    // The token's hint: the key was a delta when it was issued, so its GET can start with the HEADs.
+    const early =
+      !listed && hint.likelyDelta && !isReferenceKey(key) && !key.endsWith(DELTA_SUFFIX)
+        ? earlyDeltaGet(bucket, key, signal)
+        : undefined;
+    let object: LogicalObject;
+    try {
+      object = listed
+        ? await catalogue.describe(
+            bucket,
+            { key, physicalKey: listed, compressed: listed !== key, storedBytes: 0, modified: new Date(0), etag: "" },
+            signal,
+          )
+        : await catalogue.resolve(bucket, key, signal, hint);
+    } catch (error) {
+      early?.discard();
+      throw error;
+    }
     const details = { bucket, key };
     let chunks: AsyncIterable<LeasedChunk>;
     let size = object.originalBytes;
     const sha256 = object.sha256;
     if (object.kind === "delta") {
-      const declared = parseSize(readDgMetadata(object.metadata).fileSize);
-      if (declared === undefined) throw integrity("delta metadata has no valid file size", details);
-      size = declared;
-      chunks = translateCodecErrors((await deltaChunks(bucket, object, signal)).chunks, details);
+      try {
+        const declared = parseSize(readDgMetadata(object.metadata).fileSize);
+        if (declared === undefined) throw integrity("delta metadata has no valid file size", details);
+        size = declared;
+        chunks = translateCodecErrors((await deltaChunks(bucket, object, signal, early)).chunks, details);
+      } finally {
+        early?.discard(); // unless deltaChunks took the body
+      }
     } else {
+      early?.discard();
       const got = await store.getObject({ bucket, key: object.physicalKey, signal });
       size = got.contentLength;
       chunks = ownedChunks(got.body);

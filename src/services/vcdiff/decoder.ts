@@ -71,6 +71,16 @@ export interface VcdiffReader {
    * once; the generator returns when that lookahead has settled, so the source is no longer in use by then.
    */
   decode(source: SourceReader | null): AsyncGenerator<Uint8Array>;
+  /**
+   * Target bytes in slices of `sliceSize` bytes (a window's last may be shorter; `windowEnd` marks it), each yielded
+   * as soon as it is written, so the first bytes go out before a window's source is all read. Only for readers
+   * opened with `verifyChecksum: false`: a window's Adler-32 can only be checked once it is complete. Every refusal
+   * decode makes is made here, with the same error; one found in a window (bad instructions, a too-large window) is
+   * thrown before that window's first slice, a failing source read after the slices before it. Each slice is a view
+   * of the window buffer; without lookahead (the next window is read only when asked for). Use either this or
+   * decode, once.
+   */
+  decodeSlices(source: SourceReader | null, sliceSize: number): AsyncGenerator<WindowSlice>;
   /** Window headers only, skipping section bytes (what `printhdr` shows). Use either this or decode, once. */
   windows(): AsyncGenerator<WindowHeader>;
   /** Stops reading the delta without decoding (after openVcdiff, when the caller decides not to decode). */
@@ -78,6 +88,14 @@ export interface VcdiffReader {
   /** Target bytes yielded so far; compare with the expected size to catch a delta cut at a window boundary. */
   readonly bytesProduced: number;
   readonly windowsDecoded: number;
+}
+
+/** A piece of a window's target bytes from VcdiffReader.decodeSlices. */
+export interface WindowSlice {
+  /** Never empty. A view of the window's buffer (the one allocateWindow supplied). */
+  readonly bytes: Uint8Array;
+  /** This is the window's last slice: the decoder will not write into its buffer again. */
+  readonly windowEnd: boolean;
 }
 
 export const DEFAULT_MAX_WINDOW_SIZE = 64 * 1024 * 1024;
@@ -175,8 +193,40 @@ class StreamingDecoder implements VcdiffReader {
     }
   }
 
-  /** Decodes and verifies window `index` and adds it to the history; null after the last window. */
-  private async decodeWindow(index: number, sourceCache: SourceCache | null): Promise<Uint8Array | null> {
+  async *decodeSlices(source: SourceReader | null, sliceSize: number): AsyncGenerator<WindowSlice> {
+    this.claim();
+    if (this.verifyChecksum) throw new Error("decodeSlices needs a reader opened with verifyChecksum: false");
+    if (!(Number.isInteger(sliceSize) && sliceSize > 0)) throw new RangeError(`sliceSize ${sliceSize}`);
+    const sourceCache = source ? new SourceCache(source, this.maxWindowSize) : null;
+    try {
+      for (let index = 0; ; index++) {
+        const read = await this.readWindow(index, sourceCache);
+        if (!read) return;
+        const { win, data, inst, addr, segment } = read;
+        const slices = this.interpreter.decodeWindowSliced(win, data, inst, addr, segment, sliceSize);
+        try {
+          let written = 0;
+          let next = await slices.next();
+          while (!next.done) {
+            const bytes = next.value;
+            written += bytes.length;
+            this.bytesProduced += bytes.length;
+            yield { bytes, windowEnd: written === win.targetLength };
+            next = await slices.next();
+          }
+          this.history.push(next.value);
+          this.windowsDecoded++;
+        } finally {
+          await slices.return(new Uint8Array(0));
+        }
+      }
+    } finally {
+      await this.input.close();
+    }
+  }
+
+  /** Reads window `index`'s header and sections; null after the last window. */
+  private async readWindow(index: number, sourceCache: SourceCache | null) {
     const win = await readWindowHeader(this.input, index, this.maxWindowSize);
     if (!win) {
       if (index === 0) throw new VcdiffError("truncated", "the delta has a header but no windows");
@@ -189,6 +239,14 @@ class StreamingDecoder implements VcdiffReader {
     const data = await this.readSection(win, 0, win.dataLength);
     const inst = (await this.readSection(win, 1, win.instLength)).bytes();
     const addr = (await this.readSection(win, 2, win.addrLength)).bytes();
+    return { win, data, inst, addr, segment };
+  }
+
+  /** Decodes and verifies window `index` and adds it to the history; null after the last window. */
+  private async decodeWindow(index: number, sourceCache: SourceCache | null): Promise<Uint8Array | null> {
+    const read = await this.readWindow(index, sourceCache);
+    if (!read) return null;
+    const { win, data, inst, addr, segment } = read;
     const out = await this.interpreter.decodeWindow(win, data, inst, addr, segment);
     if (this.verifyChecksum && win.adler32 !== null) {
       const actual = adler32Simd(out);

@@ -7,6 +7,7 @@ export {
   decodeVcdiffBuffer,
   openVcdiff,
   type VcdiffReader,
+  type WindowSlice,
 } from "./decoder.js";
 export { type EncodeOptions, encodeVcdiff, encodeVcdiffBuffer } from "./encoder.js";
 export { isVcdiffError, VcdiffError, type VcdiffErrorCode } from "./errors.js";

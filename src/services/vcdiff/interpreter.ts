@@ -1,8 +1,10 @@
 import { ADD, DEFAULT_CODE_TABLE, NEAR_SIZE, NOOP, RUN, SAME_SIZE } from "./code-table.js";
+import { copyTarget } from "./copy-target.js";
 import { VcdiffError } from "./errors.js";
 import type { WindowHeader } from "./header.js";
 import { Cursor } from "./section-cursor.js";
 import { MERGE_GAP, NO_BYTES, SMALL_COPY, type SourceCache } from "./source-cache.js";
+import { WindowRun } from "./window-run.js";
 
 /** Spans tracked per window; past this they are coalesced with a growing gap (fewer, wider reads). */
 const MAX_SPANS = 1024;
@@ -47,9 +49,7 @@ export class Interpreter {
     segment: SourceCache | null,
   ): Promise<Uint8Array> {
     const segLen = segment ? win.sourceSegmentLength : 0;
-    this.spanCount = 0;
-    this.sortedCount = 0;
-    this.gap = MERGE_GAP;
+    this.resetSpans();
     this.run(win, NO_BYTES, data.size, inst, addr, segLen, segment, null);
     // The scan needs only the data section's size: decompress it (most of the LZMA work) while the source is read.
     const loading = segment && this.spanCount > 0 ? this.load(win, segment) : null;
@@ -68,6 +68,81 @@ export class Interpreter {
     return out;
   }
 
+  /**
+   * Decodes a window a slice at a time: yields views of the window buffer, `sliceSize` bytes each (the last may be
+   * shorter), each as soon as it is written, and returns the whole window. Everything the instructions can get wrong
+   * is refused before the first slice, as decodeWindow refuses it (same scan, same errors); what can still fail
+   * after a slice went out is a source read (the same error decodeWindow would throw, later). Each slice's source
+   * spans are read just before it is written; the next slice's while the consumer handles this one. The window's
+   * Adler-32 is not checked (the caller must not want it: bytes go out before the window is complete).
+   */
+  async *decodeWindowSliced(
+    win: WindowHeader,
+    data: Section,
+    inst: Uint8Array,
+    addr: Uint8Array,
+    segment: SourceCache | null,
+    sliceSize: number,
+  ): AsyncGenerator<Uint8Array, Uint8Array> {
+    const segLen = segment ? win.sourceSegmentLength : 0;
+    this.resetSpans();
+    this.run(win, NO_BYTES, data.size, inst, addr, segLen, segment, null);
+    // The whole window's limit, as decodeWindow enforces it: before anything is read, reported after the data
+    // section's own errors (as there).
+    let tooMuch: unknown = null;
+    if (segment && this.spanCount > 0) {
+      try {
+        this.checkSourceBytes(win);
+      } catch (error) {
+        tooMuch = error;
+      }
+    }
+    const targetLength = win.targetLength;
+    const scout = new WindowRun(inst, addr, segLen, win.sourceSegmentPosition);
+    const writer = new WindowRun(inst, addr, segLen, win.sourceSegmentPosition);
+    // Loads the spans of the slice ending at `limit`, found by the scout, which runs one slice ahead of the writer.
+    const loadSlice = (limit: number): Promise<void> | null => {
+      this.resetSpans();
+      scout.step(limit, NO_BYTES, null, null, this.onSpan);
+      if (!segment || this.spanCount === 0) return null;
+      const loading = this.load(win, segment);
+      loading.catch(() => {}); // awaited below; this only stops an early failure being reported as unhandled
+      return loading;
+    };
+    let loading = tooMuch ? null : loadSlice(Math.min(targetLength, sliceSize));
+    try {
+      // Decompress the data section (most of the LZMA work) while the first slice's source is read.
+      const bytes = data.bytes();
+      if (tooMuch) throw tooMuch;
+      await loading;
+      loading = null;
+      if (targetLength === 0) return new Uint8Array(0);
+      const out = await this.windowBuffer(targetLength);
+      for (let start = 0; start < targetLength; ) {
+        const limit = Math.min(targetLength, start + sliceSize);
+        await loading;
+        loading = null;
+        writer.step(limit, bytes, out, segment, this.onSpan);
+        if (limit < targetLength) loading = loadSlice(Math.min(targetLength, limit + sliceSize));
+        yield out.subarray(start, limit);
+        start = limit;
+      }
+      segment?.finish();
+      return out;
+    } finally {
+      // No read may outlive this generator (the caller may release the source then), even when it stopped early.
+      await loading?.catch(() => {});
+    }
+  }
+
+  private readonly onSpan = (start: number, end: number): void => this.addSpan(start, end);
+
+  private resetSpans(): void {
+    this.spanCount = 0;
+    this.sortedCount = 0;
+    this.gap = MERGE_GAP;
+  }
+
   private async windowBuffer(length: number): Promise<Uint8Array> {
     const buffer = await this.allocate(length);
     if (buffer.length < length) throw new RangeError(`allocateWindow returned ${buffer.length} bytes for ${length}`);
@@ -75,6 +150,13 @@ export class Interpreter {
   }
 
   private async load(win: WindowHeader, segment: SourceCache): Promise<void> {
+    this.checkSourceBytes(win);
+    for (let i = 0; i < 2 * this.spanCount; i++) this.spans[i] += win.sourceSegmentPosition;
+    await segment.load(this.spans, this.spanCount, win.index);
+  }
+
+  /** Coalesces the spans and refuses them when they add up to more than maxSourceRead. */
+  private checkSourceBytes(win: WindowHeader): void {
     this.coalesce();
     let total = 0;
     for (let i = 0; i < this.spanCount; i++) total += this.spans[2 * i + 1] - this.spans[2 * i];
@@ -84,8 +166,6 @@ export class Interpreter {
         `window ${win.index}: its copies would need ${total} source bytes in memory (limit ${this.maxSourceRead})`,
       );
     }
-    for (let i = 0; i < 2 * this.spanCount; i++) this.spans[i] += win.sourceSegmentPosition;
-    await segment.load(this.spans, this.spanCount, win.index);
   }
 
   private addSpan(start: number, end: number): void {
@@ -259,26 +339,5 @@ export class Interpreter {
     if (dp !== dataEnd) throw new VcdiffError("invalid_format", `window ${win.index}: data section not fully used`);
     if (addr.pos !== addr.end)
       throw new VcdiffError("invalid_format", `window ${win.index}: address section not fully used`);
-  }
-}
-
-/** Copies within the target window; `from < to`, and the ranges may overlap (a repeating pattern). */
-function copyTarget(out: Uint8Array, from: number, to: number, size: number): void {
-  if (size < SMALL_COPY) {
-    for (let k = 0; k < size; k++) out[to + k] = out[from + k];
-    return;
-  }
-  if (from + size <= to) {
-    out.copyWithin(to, from, from + size);
-    return;
-  }
-  // Overlap: the output repeats with period d = to - from. Copy the written periodic prefix forward, doubling.
-  let written = 0;
-  let available = to - from;
-  while (written < size) {
-    const n = Math.min(size - written, available);
-    out.copyWithin(to + written, from, from + n);
-    written += n;
-    available += n;
   }
 }
