@@ -1,3 +1,4 @@
+import type { Readable } from "node:stream";
 import multipart from "@fastify/multipart";
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyRequest } from "fastify";
@@ -261,12 +262,7 @@ export const downloadRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
               parameter: !bucket ? "bucket" : "key",
             });
           }
-          const result = await scoped.objects.upload(
-            bucket,
-            key,
-            request.body as NodeJS.ReadableStream as never,
-            clientSignal(reply),
-          );
+          const result = await scoped.objects.upload(bucket, key, request.body as Readable, clientSignal(reply));
           return singleJson(result);
         }
         // The whole form is received before anything is stored, so a wrong request stores nothing.
@@ -287,7 +283,7 @@ export const downloadRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
               });
             }
             if (!key) throw new GliderError("invalid_request", "key is empty", { parameter: "key" });
-            const result = await scoped.objects.upload(bucket, key, form.files[0].open() as never, clientSignal(reply));
+            const result = await scoped.objects.upload(bucket, key, form.files[0].open(), clientSignal(reply));
             return singleJson(result);
           }
           // The Commander's form: files x N named by their relative paths, under `prefix`.

@@ -265,7 +265,7 @@ export function createObjectsService(
         continue;
       }
       try {
-        const result = await upload(bucket, key, file.open() as never, signal);
+        const result = await upload(bucket, key, file.open(), signal);
         outcomes.push({ relativePath: file.relativePath, key, ok: true, result });
       } catch (error) {
         signal?.throwIfAborted();
