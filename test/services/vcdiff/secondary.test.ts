@@ -17,33 +17,25 @@ import { xdelta3Decode } from "../../helpers/xdelta3.js";
 
 const run = promisify(execFile);
 
-/**
- * Random bytes from a 64-symbol alphabet: LZMA codes them in about 6 bits, so 1 MiB of them spans a dozen 64 KiB
- * LZMA2 chunks, while 4-byte repeats are rare enough that the VCDIFF matcher passes over them quickly.
- */
-function letters(n: number, seed: number): Uint8Array {
+/** xorshift32 bytes: `map` turns each step's top byte into the output byte. */
+function xorshiftBytes(n: number, seed: number, map: (top: number) => number): Uint8Array {
   const out = new Uint8Array(n);
   let x = seed >>> 0 || 1;
   for (let i = 0; i < n; i++) {
     x ^= x << 13;
     x ^= x >>> 17;
     x ^= x << 5;
-    out[i] = 48 + ((x >>> 24) & 63);
+    out[i] = map(x >>> 24);
   }
   return out;
 }
 
-function noise(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
+/**
+ * Random bytes from a 64-symbol alphabet: LZMA codes them in about 6 bits, so 1 MiB of them spans a dozen 64 KiB
+ * LZMA2 chunks, while 4-byte repeats are rare enough that the VCDIFF matcher passes over them quickly.
+ */
+const letters = (n: number, seed: number) => xorshiftBytes(n, seed, (top) => 48 + (top & 63));
+const noise = (n: number, seed: number) => xorshiftBytes(n, seed, (top) => top);
 
 describe("LZMA secondary compression: xdelta3 -d and our decoder read our sections", () => {
   it("needs xdelta3 on PATH (CI installs it; a missing tool fails, never skips)", () => {
