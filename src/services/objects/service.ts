@@ -47,7 +47,8 @@ export interface ObjectsServiceOptions {
   headConcurrency?: number;
   /**
    * HEADs in flight for the page a caller waits on, once its rows are known (a cold modified-sorted page can only
-   * start them after the whole LIST walk). @default 3 × headConcurrency, at most 48 (the SDK's agent keeps 50 sockets)
+   * start them after the whole LIST walk). @default 3 × headConcurrency capped at 48 (the SDK's agent keeps 50
+   * sockets), never below headConcurrency
    */
   pageHeadConcurrency?: number;
   /** RFC-DG-UI-0002 list/meta timeout. @default 60 s */
@@ -118,7 +119,9 @@ export function createObjectsService(
   const listing = createObjectListing({
     list: (bucket, prefix, signal, onPage) => deltaglider.list(bucket, prefix, signal, onPage),
     metadata: metas,
-    pageHeadConcurrency: options.pageHeadConcurrency ?? Math.min(3 * headConcurrency, PAGE_HEAD_CONCURRENCY_MAX),
+    pageHeadConcurrency:
+      options.pageHeadConcurrency ??
+      Math.max(headConcurrency, Math.min(3 * headConcurrency, PAGE_HEAD_CONCURRENCY_MAX)),
     knownSizes,
     secret: options.secret,
     timeoutMs,

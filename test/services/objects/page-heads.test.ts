@@ -73,10 +73,13 @@ describe("the HEADs of a page's deltas after the walk", () => {
     expect(walk.seen.maxInFlight).toBe(48);
   });
 
-  it("follows a lower HEAD_CONCURRENCY, and an explicit page setting", async () => {
+  it("follows HEAD_CONCURRENCY (never below it), and an explicit page setting", async () => {
     const low = coldService({ headConcurrency: 4 });
     expect(shape(await low.objects.listObjects(MODIFIED_PAGE))).toBe(expected);
     expect(low.seen.maxInFlight).toBe(12);
+    const high = coldService({ headConcurrency: 64 });
+    expect(shape(await high.objects.listObjects(MODIFIED_PAGE))).toBe(expected);
+    expect(high.seen.maxInFlight).toBe(Math.min(64, deltasOnPage));
     const explicit = coldService({ pageHeadConcurrency: 7 });
     expect(shape(await explicit.objects.listObjects(MODIFIED_PAGE))).toBe(expected);
     expect(explicit.seen.maxInFlight).toBe(7);
