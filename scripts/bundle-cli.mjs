@@ -13,7 +13,6 @@
 import { readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 /** Where to write (default dist/bundle; another folder to compare builds). */
@@ -33,30 +32,6 @@ const builtinsByRequire = {
       contents: `module.exports = require(${JSON.stringify(args.path)});`,
       loader: "js",
     }));
-  },
-};
-
-/**
- * The AWS SDK's XML parser, replaced by src/cli/sdk-xml-parser.ts (same results and errors, a fraction of the cold
- * CPU: see that file and test/cli/sdk-xml-parser.test.ts). The build fails if the SDK no longer has that module, so
- * that the replacement is never silently lost.
- */
-const sdkXmlParser = {
-  name: "sdk-xml-parser",
-  setup(b) {
-    let replaced = false;
-    const ours = fileURLToPath(new URL("../src/cli/sdk-xml-parser.ts", import.meta.url));
-    b.onLoad({ filter: /[\\/]@aws-sdk[\\/]xml-builder[\\/]dist-es[\\/]xml-parser\.js$/ }, () => {
-      replaced = true;
-      return { contents: `export { parseXML } from ${JSON.stringify(ours)};`, loader: "js" };
-    });
-    b.onEnd((result) => {
-      if (result.errors.length === 0 && !replaced) {
-        throw new Error(
-          "scripts/bundle-cli.mjs: @aws-sdk/xml-builder/dist-es/xml-parser.js was not bundled; update the sdk-xml-parser plugin",
-        );
-      }
-    });
   },
 };
 
@@ -85,7 +60,7 @@ await build({
   define: { __GLIDER_VERSION__: JSON.stringify(pkg.version), "import.meta": "__import_meta" },
   // encode-pool.ts finds its worker file beside itself: `new URL("./encode-worker.js", import.meta.url)`.
   banner: { js: 'const __import_meta = { url: require("node:url").pathToFileURL(__filename).href };' },
-  plugins: [builtinsByRequire, sdkXmlParser],
+  plugins: [builtinsByRequire],
 });
 
 // The encode worker, beside cli.cjs; an ES module (piscina imports it), as dist/ is "type": "module".

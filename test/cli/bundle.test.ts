@@ -47,12 +47,6 @@ describe("glider CLI: the bundled build", () => {
     expect(cli).toContain("encode-worker.js");
   });
 
-  it("parses S3's XML answers with src/cli/sdk-xml-parser.ts in place of the AWS SDK's parser", async () => {
-    const cli = await readFile(join(BUNDLE, "cli.cjs"), "utf8");
-    expect(cli).toContain("// src/cli/sdk-xml-parser.ts");
-    expect(cli).not.toContain("AwsXmlParser");
-  });
-
   it("keeps a V8 code cache beside the bundle, and runs correctly with a damaged one (then replaces it)", async () => {
     // A copy of the install, so that CLI runs of other test files do not rewrite this cache meanwhile.
     const install = join(work, "install");
