@@ -1,9 +1,12 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readdir, readFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { createFsStore } from "../../src/services/storage/fs-store.js";
+import type { ObjectStore } from "../../src/services/storage/object-store.js";
 import { CLI_ENTRY } from "../helpers/cli-build.js";
-import type { S3rverHandle } from "../helpers/s3rver.js";
+import { createS3StoreFor, type S3rverHandle, startS3rver } from "../helpers/s3rver.js";
 import { REPO_ROOT } from "../helpers/shared.js";
 
 export interface CliResult {
@@ -96,3 +99,44 @@ export async function treeOf(root: string): Promise<string[]> {
 export async function fileSha256(path: string): Promise<string> {
   return sha256(await readFile(path));
 }
+
+/** A store the CLI runs against, and the same store opened in the test to look behind the CLI. */
+export interface CliBackend {
+  name: string;
+  setup(): Promise<{ env: Record<string, string>; store: ObjectStore; stop(): Promise<void> }>;
+}
+
+/** The CLI suites run on both: the embedded filesystem store and a real S3 server. */
+export const CLI_BACKENDS: CliBackend[] = [
+  {
+    name: "fs store",
+    async setup() {
+      const dir = await mkdtemp(join(tmpdir(), "glider-cli-fs-"));
+      // One store for the whole file, beside the CLI processes: each keeps its temp files in its own folder.
+      const store = createFsStore(dir);
+      return {
+        env: fsEnv(dir),
+        store,
+        // No store.close(): through the proxy it would open a store (emptying its temp folder) under this rm.
+        async stop() {
+          await rm(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  },
+  {
+    name: "s3rver",
+    async setup() {
+      const s3 = await startS3rver();
+      const store = createS3StoreFor(s3);
+      return {
+        env: s3Env(s3),
+        store,
+        async stop() {
+          await store.close();
+          await s3.stop();
+        },
+      };
+    },
+  },
+];

@@ -2,11 +2,9 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createFsStore } from "../../src/services/storage/fs-store.js";
 import type { ObjectStore } from "../../src/services/storage/object-store.js";
 import { CLI_SETUP_TIMEOUT_MS, ensureCliBuilt } from "../helpers/cli-build.js";
-import { createS3StoreFor, startS3rver } from "../helpers/s3rver.js";
-import { fsEnv, runCli, s3Env } from "./run.js";
+import { CLI_BACKENDS, runCli } from "./run.js";
 
 /** `--debug` logs one JSON line per storage call on stderr; the store's own `close` is not a request. */
 function storageOperations(errLines: string[]): string[] {
@@ -17,37 +15,12 @@ function storageOperations(errLines: string[]): string[] {
     .map((l) => l.operation);
 }
 
-const backends = [
-  {
-    name: "fs store",
-    async setup() {
-      const dir = await mkdtemp(join(tmpdir(), "glider-cli-sync-calls-"));
-      return { env: fsEnv(dir), store: createFsStore(dir) as ObjectStore, stop: () => rm(dir, { recursive: true }) };
-    },
-  },
-  {
-    name: "s3rver",
-    async setup() {
-      const s3 = await startS3rver();
-      const store = createS3StoreFor(s3);
-      return {
-        env: s3Env(s3),
-        store,
-        async stop() {
-          await store.close();
-          await s3.stop();
-        },
-      };
-    },
-  },
-];
-
 /**
  * What an unchanged `sync` costs in storage calls: deciding that nothing is to do takes the LIST pages and nothing
  * more, in either direction, as for `aws s3 sync` and the DeltaGlider CLI (no HEAD of the bucket first: on s3rver
  * that HEAD is a whole LIST). A missing bucket is still reported by the LIST itself.
  */
-describe.each(backends)("glider sync storage calls on the $name", { timeout: 240_000 }, (backend) => {
+describe.each(CLI_BACKENDS)("glider sync storage calls on the $name", { timeout: 240_000 }, (backend) => {
   let env: Record<string, string>;
   let store: ObjectStore;
   let stop: () => Promise<void>;

@@ -4,11 +4,10 @@ import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from "node:fs/p
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createFsStore } from "../../src/services/storage/fs-store.js";
 import type { ObjectStore } from "../../src/services/storage/object-store.js";
 import { CLI_SETUP_TIMEOUT_MS, ensureCliBuilt } from "../helpers/cli-build.js";
 import { createS3StoreFor, type S3rverHandle, startS3rver } from "../helpers/s3rver.js";
-import { fileSha256, fsEnv, runCli, s3Env, sha256, treeOf } from "./run.js";
+import { CLI_BACKENDS, fileSha256, runCli, sha256, treeOf } from "./run.js";
 
 async function physicalKeys(store: ObjectStore, bucket: string, prefix = ""): Promise<string[]> {
   const keys: string[] = [];
@@ -41,48 +40,9 @@ async function writeTree(root: string, files: Record<string, Buffer | string>) {
 
 const TRANSFER_SHAPE = ["command", "dry_run", "failures", "operations", "summary"];
 
-interface Backend {
-  name: string;
-  setup(): Promise<{ env: Record<string, string>; store: ObjectStore; stop(): Promise<void> }>;
-}
-
-const backends: Backend[] = [
-  {
-    name: "fs store",
-    async setup() {
-      const dir = await mkdtemp(join(tmpdir(), "glider-cli-fs-"));
-      // One store for the whole file, beside the CLI processes: each keeps its temp files in its own folder.
-      const store = createFsStore(dir);
-      return {
-        env: fsEnv(dir),
-        store,
-        // No store.close(): through the proxy it would open a store (emptying its temp folder) under this rm.
-        async stop() {
-          await rm(dir, { recursive: true, force: true });
-        },
-      };
-    },
-  },
-  {
-    name: "s3rver",
-    async setup() {
-      const s3 = await startS3rver();
-      const store = createS3StoreFor(s3);
-      return {
-        env: s3Env(s3),
-        store,
-        async stop() {
-          await store.close();
-          await s3.stop();
-        },
-      };
-    },
-  },
-];
-
 /** Every verb and flag of the compiled `glider`, as a process, on the filesystem store and on a real S3 server. */
 // Each test runs a dozen CLI processes: on a loaded 2-core machine that can take a while.
-describe.each(backends)("glider verbs on the $name", { timeout: 240_000 }, (backend) => {
+describe.each(CLI_BACKENDS)("glider verbs on the $name", { timeout: 240_000 }, (backend) => {
   let env: Record<string, string>;
   let store: ObjectStore;
   let stop: () => Promise<void>;
