@@ -162,7 +162,9 @@ export function createHashPool(options: HashPoolOptions = {}) {
           w.postMessage({ id, bytes });
         } else {
           // Posting a view of ordinary memory would clone its whole ArrayBuffer (a pooled slab, say): copy exactly
-          // these bytes and hand their buffer over instead.
+          // these bytes and hand their buffer over instead. This is a fallback: allocating and copying costs the
+          // feeding thread more than hashing inline would (measured ~90 vs ~60 ms per 100 MB), so callers hand
+          // over streams of shared memory only.
           const copy = new Uint8Array(bytes.length);
           copy.set(bytes);
           state.reads.push(() => {});

@@ -49,11 +49,11 @@ export interface ReconstructorOptions {
 }
 
 /**
- * Below this, the sha256 stays on the decoding thread. A 1 MiB hash costs it under 1 ms (SHA-NI, ~1.3 GB/s), about
- * what handing it over costs in latency: four messages and acknowledgements, and the digest's round trip, which
- * the response's last chunk waits for. Most small objects are also fixtures, configs and notes, read in bursts:
- * keeping them inline keeps the thread idle. From 1 MiB on, hashing is a third of the decoding thread's work per
- * byte and handing it over costs ~2 µs per 256 KiB.
+ * Below this, the sha256 stays on the decoding thread. Measured here (2 cores, SHA-NI): hashing costs that thread
+ * ~0.6 ms per MiB inline and ~0.1 ms per MiB handed over (one message and one acknowledgement per 256 KiB view),
+ * but each handed-over stream adds a digest round trip of 0.05–0.2 ms to the response, and the first one starts
+ * the thread. Under 1 MiB the saving is a fraction of a millisecond, so small objects (notes, manifests, most
+ * fixtures) never start the thread; from 1 MiB on it removes about 80 % of the hash's cost from this thread.
  */
 export const HASH_OFFLOAD_MIN_BYTES = 1024 * 1024;
 
@@ -234,6 +234,8 @@ export function createReconstructor(
     if (meta.fileSha256 === refSha) {
       early?.discard();
       return {
+        // Views of the cached reference: shared memory when it is held in memory, fresh reads of its spill file not.
+        shared: raw.bytes !== undefined,
         chunks: (async function* () {
           try {
             const step = 1024 * 1024;
@@ -326,10 +328,14 @@ export function createReconstructor(
           if (source !== raw) raw.release();
         }
       })();
-      const chunks = letter
-        ? ownedChunks(recompressStream(letter, copiedChunks(translateCodecErrors(decoded, details)), signal))
-        : decoded;
-      return { chunks };
+      // Decoded windows are shared memory (window-pool.ts); recompressed output is not.
+      if (letter) {
+        return {
+          shared: false,
+          chunks: ownedChunks(recompressStream(letter, copiedChunks(translateCodecErrors(decoded, details)), signal)),
+        };
+      }
+      return { shared: true, chunks: decoded };
     } catch (error) {
       reference.release();
       if (reference !== raw) raw.release();
@@ -369,6 +375,9 @@ export function createReconstructor(
     }
     const details = { bucket, key };
     let chunks: AsyncIterable<LeasedChunk>;
+    // Whether the chunks are views of SharedArrayBuffers, which the hashing thread reads in place. Ordinary memory
+    // would have to be copied to it, and that copy costs this thread more than hashing does (hash-pool.ts).
+    let shared = false;
     let size = object.originalBytes;
     const sha256 = object.sha256;
     if (object.kind === "delta") {
@@ -376,7 +385,9 @@ export function createReconstructor(
         const declared = parseSize(readDgMetadata(object.metadata).fileSize);
         if (declared === undefined) throw integrity("delta metadata has no valid file size", details);
         size = declared;
-        chunks = translateCodecErrors((await deltaChunks(bucket, object, signal, early)).chunks, details);
+        const decoded = await deltaChunks(bucket, object, signal, early);
+        chunks = translateCodecErrors(decoded.chunks, details);
+        shared = decoded.shared;
       } finally {
         early?.discard(); // unless deltaChunks took the body
       }
@@ -393,7 +404,7 @@ export function createReconstructor(
       (n) => {
         if (object.kind === "delta") metrics.reconstructionBytes.inc(n);
       },
-      size >= hashOffloadMinBytes ? options.hashPool : undefined,
+      shared && size >= hashOffloadMinBytes ? options.hashPool : undefined,
     );
     if (size <= verifyBufferBytes) {
       // Small enough to check completely first: a mismatch becomes a clean error before the first byte.

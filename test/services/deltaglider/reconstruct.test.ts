@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCatalogue } from "../../../src/services/deltaglider/catalogue.js";
@@ -204,6 +204,27 @@ describe("integrity and sharing", () => {
     } finally {
       await restore();
     }
+    expect(pool.streamsOpened).toBe(opened);
+  });
+
+  it("hashes a large plain object on this thread: its chunks are not shared memory, and copying costs more", async () => {
+    const bytes = randomBytes(3 * 1024 * 1024);
+    const sha = createHash("sha256").update(bytes).digest("hex");
+    await handle.store.putObject({ bucket: "fixture", key: "plain/large.bin", body: bytes });
+    const opened = pool.streamsOpened;
+    for (const verifyBufferBytes of [undefined, 0]) {
+      const got = await download(handle.store, "plain/large.bin", verifyBufferBytes, { pool });
+      expect(got).toMatchObject({ ok: true, size: bytes.length });
+    }
+    // A plain object has no sha256 to check; a DeltaGlider direct file records one: it is checked, here.
+    await handle.store.putObject({
+      bucket: "fixture",
+      key: "plain/large.bin",
+      body: bytes,
+      metadata: { "dg-file-sha256": sha, "dg-file-size": String(bytes.length), "dg-compression": "none" },
+    });
+    const got = await download(handle.store, "plain/large.bin", 0, { pool });
+    expect(got).toMatchObject({ ok: true, sha256: sha, size: bytes.length });
     expect(pool.streamsOpened).toBe(opened);
   });
 
