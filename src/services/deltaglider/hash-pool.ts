@@ -46,18 +46,28 @@ export interface StreamHash {
 
 export interface HashPoolOptions {
   /**
-   * Bytes fed to the thread and not hashed yet, over all streams, above which `update` asks its caller to wait.
-   * Copies count against it; shared windows too (their slots stay taken until hashed). @default 16 MiB
+   * Bytes posted to the thread and not hashed yet, over all streams, above which `update` asks its caller to wait.
+   * Copies count against it; shared windows too (their slots stay taken until hashed). A stream's last run of
+   * adjacent views (under 1 MiB) counts once posted, so the bound can be passed by two runs per stream that waits.
+   * @default 16 MiB
    */
   maxQueuedBytes?: number;
 }
 
 interface StreamState {
-  /** `read` callbacks of the bytes in flight, in feeding order (the thread acknowledges in that order). */
-  reads: (() => void)[];
-  queued: number;
+  /** For each message in flight, the `read` callbacks of its bytes, in feeding order (the thread answers so). */
+  reads: (() => void)[][];
+  /** Adjacent shared views not posted yet: one message per run of them, not per view. */
+  batch?: { buffer: SharedArrayBuffer; start: number; end: number; reads: (() => void)[] };
   settle?: { resolve(digest: string): void; reject(error: Error): void };
 }
+
+/**
+ * Adjacent views of one buffer (a window's 256 KiB socket writes) go out as one message of up to this size: four
+ * times fewer messages and acknowledgements for the feeding thread. A full 1 MiB decode slice fills one exactly,
+ * so a window's last bytes are posted at once, not when the next window arrives.
+ */
+const BATCH_BYTES = 1024 * 1024;
 
 /**
  * One thread that computes the whole-object sha256 of downloads, so the thread that decodes and sends them does not
@@ -96,8 +106,10 @@ export function createHashPool(options: HashPoolOptions = {}) {
     queued = 0;
     updateRef();
     for (const state of failed) {
-      for (const read of state.reads) read();
+      for (const reads of state.reads) for (const read of reads) read();
       state.reads = [];
+      for (const read of state.batch?.reads ?? []) read();
+      state.batch = undefined;
       state.settle?.reject(error);
     }
     const stuck = waiters;
@@ -109,8 +121,7 @@ export function createHashPool(options: HashPoolOptions = {}) {
     const state = streams.get(m.id);
     if (!state) return;
     if (m.n !== undefined) {
-      state.reads.shift()?.();
-      state.queued -= m.n;
+      for (const read of state.reads.shift() ?? []) read();
       queued -= m.n;
       if (queued <= maxQueued && waiters.length) {
         const ready = waiters;
@@ -146,7 +157,16 @@ export function createHashPool(options: HashPoolOptions = {}) {
     const w = thread();
     const id = nextId++;
     opened++;
-    const state: StreamState = { reads: [], queued: 0 };
+    const state: StreamState = { reads: [] };
+    /** Posts the batch; its bytes count against the queue from now on (a batch waits for nothing but the caller). */
+    const flush = () => {
+      const batch = state.batch;
+      if (!batch) return;
+      state.batch = undefined;
+      state.reads.push(batch.reads);
+      w.postMessage({ id, bytes: new Uint8Array(batch.buffer, batch.start, batch.end - batch.start) });
+      queued += batch.end - batch.start;
+    };
     streams.set(id, state);
     updateRef();
     let ended = false;
@@ -157,29 +177,41 @@ export function createHashPool(options: HashPoolOptions = {}) {
           read();
           throw new Error(ended ? "update after digest or drop" : "the sha256 thread stopped");
         }
-        if (bytes.buffer instanceof SharedArrayBuffer) {
-          state.reads.push(read);
-          w.postMessage({ id, bytes });
+        const buffer = bytes.buffer;
+        if (buffer instanceof SharedArrayBuffer) {
+          const batch = state.batch;
+          if (batch && batch.buffer === buffer && batch.end === bytes.byteOffset) {
+            batch.end += bytes.length;
+            batch.reads.push(read);
+          } else {
+            flush();
+            state.batch = { buffer, start: bytes.byteOffset, end: bytes.byteOffset + bytes.length, reads: [read] };
+          }
+          if ((state.batch?.end ?? 0) - (state.batch?.start ?? 0) >= BATCH_BYTES) flush();
         } else {
+          flush();
           // Posting a view of ordinary memory would clone its whole ArrayBuffer (a pooled slab, say): copy exactly
           // these bytes and hand their buffer over instead. This is a fallback: allocating and copying costs the
           // feeding thread more than hashing inline would (measured ~90 vs ~60 ms per 100 MB), so callers hand
           // over streams of shared memory only.
           const copy = new Uint8Array(bytes.length);
           copy.set(bytes);
-          state.reads.push(() => {});
+          state.reads.push([]);
+          // (Counted from `bytes`: the transfer leaves `copy` empty.)
+          queued += bytes.length;
           w.postMessage({ id, bytes: copy }, [copy.buffer]);
           read();
         }
-        state.queued += bytes.length;
-        queued += bytes.length;
         if (queued <= maxQueued) return undefined;
+        // Whoever waits has posted everything: what it waits for is always on its way to the thread.
+        flush();
         return new Promise<void>((resolve, reject) => waiters.push({ resolve, reject }));
       },
       digest() {
         if (ended) return Promise.reject(new Error("digest after digest or drop"));
         ended = true;
         if (!streams.has(id)) return Promise.reject(new Error("the sha256 thread stopped"));
+        flush();
         return new Promise<string>((resolve, reject) => {
           state.settle = { resolve, reject };
           w.postMessage({ id, end: 1 });
@@ -189,14 +221,16 @@ export function createHashPool(options: HashPoolOptions = {}) {
         if (ended) return;
         ended = true;
         // Kept until the thread answers, so the reads of bytes still in flight run when they are done.
-        if (streams.has(id)) w.postMessage({ id, drop: 1 });
+        if (!streams.has(id)) return;
+        flush();
+        w.postMessage({ id, drop: 1 });
       },
     };
   }
 
   return {
     open,
-    /** Bytes fed and not yet hashed. */
+    /** Bytes posted to the thread and not yet hashed. */
     get queuedBytes() {
       return queued;
     },
