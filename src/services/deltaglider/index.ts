@@ -24,7 +24,7 @@ export interface DeltaGliderOptions {
   logger?: ErrorLog;
   /**
    * Objects from this size on get their sha256 computed on a second thread while being downloaded.
-   * @default HASH_OFFLOAD_MIN_BYTES (reconstruct.ts)
+   * @default the streamed ones, over 8 MiB (reconstruct.ts)
    */
   hashOffloadMinBytes?: number;
   /** Whether the store enforces If-None-Match (probed); default: the store's declared capability. */

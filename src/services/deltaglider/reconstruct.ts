@@ -44,18 +44,16 @@ export interface ReconstructorOptions {
   windowPool?: WindowPool;
   /** The thread that computes the sha256 of large objects; without one, it is computed on this thread. */
   hashPool?: HashPool;
-  /** Objects from this size on are hashed on `hashPool`'s thread. @default HASH_OFFLOAD_MIN_BYTES (1 MiB) */
+  /**
+   * Objects from this size on are hashed on `hashPool`'s thread. @default verifyBufferBytes + 1: the streamed ones.
+   * Below, an object is verified whole before its first byte: its hash costs this thread at most ~5 ms (8 MiB at
+   * ~0.6 ms per MiB here, SHA-NI), handing it over would save at most that, and the first one would wait for the
+   * thread to start (measured ~40 ms CPU, 80–135 ms on this loaded VM), as would every CLI run copying small
+   * files. A streamed object needs the digest only after its last byte, so the start overlaps sending, and the
+   * thread takes ~80 % of the hash's cost off this one (~0.1 instead of ~0.6 ms per MiB, the messages included).
+   */
   hashOffloadMinBytes?: number;
 }
-
-/**
- * Below this, the sha256 stays on the decoding thread. Measured here (2 cores, SHA-NI): hashing costs that thread
- * ~0.6 ms per MiB inline and ~0.1 ms per MiB handed over (one message and one acknowledgement per 256 KiB view),
- * but each handed-over stream adds a digest round trip of 0.05–0.2 ms to the response, and the first one starts
- * the thread. Under 1 MiB the saving is a fraction of a millisecond, so small objects (notes, manifests, most
- * fixtures) never start the thread; from 1 MiB on it removes about 80 % of the hash's cost from this thread.
- */
-export const HASH_OFFLOAD_MIN_BYTES = 1024 * 1024;
 
 /** xdelta3's target window: what one reconstruction holds while a window is decoded and sent. */
 const WINDOW_UNIT = 8 * 1024 * 1024;
@@ -186,7 +184,7 @@ export function createReconstructor(
   options: ReconstructorOptions = {},
 ) {
   const verifyBufferBytes = options.verifyBufferBytes ?? 8 * 1024 * 1024;
-  const hashOffloadMinBytes = options.hashOffloadMinBytes ?? HASH_OFFLOAD_MIN_BYTES;
+  const hashOffloadMinBytes = options.hashOffloadMinBytes ?? verifyBufferBytes + 1;
   const windowPool = options.windowPool ?? createWindowPool(options.windowBudgetBytes ?? 64 * 1024 * 1024, WINDOW_UNIT);
 
   /**

@@ -3,7 +3,7 @@ import type { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCatalogue } from "../../../src/services/deltaglider/catalogue.js";
 import { createHashPool, type HashPool } from "../../../src/services/deltaglider/hash-pool.js";
-import { createReconstructor, HASH_OFFLOAD_MIN_BYTES } from "../../../src/services/deltaglider/reconstruct.js";
+import { createReconstructor } from "../../../src/services/deltaglider/reconstruct.js";
 import { createReferenceCache } from "../../../src/services/deltaglider/reference-cache.js";
 import { GliderError } from "../../../src/services/errors.js";
 import { createMetrics } from "../../../src/services/metrics.js";
@@ -156,9 +156,8 @@ describe("integrity and sharing", () => {
     async (what, key, mutate) => {
       const restore = await tamper(key, mutate);
       try {
-        // The fixture (1,079,720 bytes) is over the default offload size: with a pool, its sha256 goes to the thread.
-        expect(want?.original_bytes).toBeGreaterThanOrEqual(HASH_OFFLOAD_MIN_BYTES);
-        for (const hashing of [undefined, { pool }]) {
+        // With a pool and no minimum, the sha256 goes to the thread, buffered or streamed.
+        for (const hashing of [undefined, { pool, minBytes: 0 }]) {
           for (const verifyBufferBytes of [undefined, 0]) {
             const opened = pool.streamsOpened;
             const got = await download(handle.store, fixtureKey, verifyBufferBytes, hashing);
@@ -181,30 +180,29 @@ describe("integrity and sharing", () => {
     },
   );
 
-  it("keeps an object under the offload size on this thread, and still refuses a wrong sha256", async () => {
-    const small = "agents/linux-x64/agent-1.7.1.tar.gz";
-    const smallWant = expected.objects.find((o) => o.key === small);
-    expect(smallWant?.original_bytes).toBeLessThan(HASH_OFFLOAD_MIN_BYTES);
+  it("hashes an object verified before its first byte on this thread by default, and still refuses a wrong sha256", async () => {
+    // Default sizes: verified whole up to 8 MiB, and only larger (streamed) objects go to the thread.
     const opened = pool.streamsOpened;
-    expect(await download(handle.store, small, 0, { pool })).toEqual({
+    expect(await download(handle.store, fixtureKey, undefined, { pool })).toEqual({
       ok: true,
-      sha256: smallWant?.sha256,
-      size: smallWant?.original_bytes,
-      declared: smallWant?.original_bytes,
+      sha256: want?.sha256,
+      size: want?.original_bytes,
+      declared: want?.original_bytes,
     });
-    const restore = await tamper(`${small}.delta`, (_b, m) => {
+    const restore = await tamper(`${fixtureKey}.delta`, (_b, m) => {
       m["dg-file-sha256"] = "0".repeat(64);
     });
     try {
-      for (const verifyBufferBytes of [undefined, 0]) {
-        const got = await download(handle.store, small, verifyBufferBytes, { pool });
-        expect(got).toMatchObject({ ok: false, code: "integrity_failed" });
-        if (!got.ok) expect(got.bytesBeforeError).toBeLessThan(smallWant?.original_bytes ?? 0);
-      }
+      const got = await download(handle.store, fixtureKey, undefined, { pool });
+      expect(got).toEqual({ ok: false, code: "integrity_failed", bytesBeforeError: 0 });
+      expect(pool.streamsOpened).toBe(opened);
+      // The same object streamed (nothing verified before the first byte) is hashed on the thread by default.
+      const streamed = await download(handle.store, fixtureKey, 0, { pool });
+      expect(streamed).toMatchObject({ ok: false, code: "integrity_failed" });
+      expect(pool.streamsOpened).toBe(opened + 1);
     } finally {
       await restore();
     }
-    expect(pool.streamsOpened).toBe(opened);
   });
 
   it("hashes a large plain object on this thread: its chunks are not shared memory, and copying costs more", async () => {
