@@ -7,6 +7,8 @@
  *   DELTAGLIDER_CLI=/path/to/deltaglider  the real CLI to compare with (else `deltaglider` on PATH); when neither
  *                                         runs, only Glider's figures are printed, with a note
  *   BENCH_GLIDER=/path/to/bin/glider.js   another glider build to time (default: this checkout's)
+ *   BENCH_CLI_CASES=sync                  only these rows (comma-separated: version, ls, cp, sync; default all);
+ *                                         the buckets the other rows need are then not filled either
  *
  * Rows (wall time of the whole process, median of `runs`; the two CLIs take turns run by run, so a change in the
  * shared machine's load hits both alike): `--version`; `ls` of a small bucket; `cp -r` download of
@@ -33,6 +35,12 @@ const SPACES = 10;
 const VERSIONS = 5;
 const RELEASE_BYTES = Math.max(16_384, Math.round(1_000_000 * SCALE));
 const SYNC_OBJECTS = Math.max(50, Math.round(1000 * SCALE));
+const CASE_NAMES = ["version", "ls", "cp", "sync"];
+const CASES = new Set((process.env.BENCH_CLI_CASES || CASE_NAMES.join(",")).split(",").map((c) => c.trim()));
+for (const c of CASES) {
+  if (!CASE_NAMES.includes(c))
+    throw new Error(`BENCH_CLI_CASES: unknown case "${c}" (known: ${CASE_NAMES.join(", ")})`);
+}
 
 interface Timed {
   ms: number;
@@ -142,33 +150,39 @@ async function main() {
     await store.close();
 
     // Small bucket: 10 objects, 2 folders.
-    const small = join(work, "small");
-    await mkdir(join(small, "docs"), { recursive: true });
-    for (let i = 0; i < 8; i++) await writeFile(join(small, `file-${i}.txt`), noise(2000, i));
-    await writeFile(join(small, "docs", "a.txt"), "a");
-    await writeFile(join(small, "docs", "b.txt"), "b");
-    setup(["cp", "-r", "-q", small, "s3://small/"]);
+    if (CASES.has("ls")) {
+      const small = join(work, "small");
+      await mkdir(join(small, "docs"), { recursive: true });
+      for (let i = 0; i < 8; i++) await writeFile(join(small, `file-${i}.txt`), noise(2000, i));
+      await writeFile(join(small, "docs", "a.txt"), "a");
+      await writeFile(join(small, "docs", "b.txt"), "b");
+      setup(["cp", "-r", "-q", small, "s3://small/"]);
+    }
 
     // Release bucket: 10 DeltaSpaces (the bucket root is one) × 5 versions.
-    const release = join(work, "release");
-    for (let s = 0; s < SPACES; s++) {
-      const dir = s === 0 ? release : join(release, `product-${s}`);
-      await mkdir(dir, { recursive: true });
-      let bytes = noise(RELEASE_BYTES, 100 + s);
-      for (let v = 0; v < VERSIONS; v++) {
-        await writeFile(join(dir, `app-${s}-1.${v}.zip`), bytes);
-        bytes = nextVersion(bytes, 1000 + s * 10 + v);
+    if (CASES.has("cp")) {
+      const release = join(work, "release");
+      for (let s = 0; s < SPACES; s++) {
+        const dir = s === 0 ? release : join(release, `product-${s}`);
+        await mkdir(dir, { recursive: true });
+        let bytes = noise(RELEASE_BYTES, 100 + s);
+        for (let v = 0; v < VERSIONS; v++) {
+          await writeFile(join(dir, `app-${s}-1.${v}.zip`), bytes);
+          bytes = nextVersion(bytes, 1000 + s * 10 + v);
+        }
       }
+      setup(["cp", "-r", "-q", release, "s3://release/"]);
     }
-    setup(["cp", "-r", "-q", release, "s3://release/"]);
 
     // Sync prefix: SYNC_OBJECTS small files, uploaded once; the timed syncs find nothing to do.
     const syncDir = join(work, "sync");
-    await mkdir(syncDir, { recursive: true });
-    for (let i = 0; i < SYNC_OBJECTS; i++) {
-      await writeFile(join(syncDir, `item-${String(i).padStart(5, "0")}.json`), `{"i":${i}}\n`);
+    if (CASES.has("sync")) {
+      await mkdir(syncDir, { recursive: true });
+      for (let i = 0; i < SYNC_OBJECTS; i++) {
+        await writeFile(join(syncDir, `item-${String(i).padStart(5, "0")}.json`), `{"i":${i}}\n`);
+      }
+      setup(["sync", "-q", syncDir, "s3://sync/p/"]);
     }
-    setup(["sync", "-q", syncDir, "s3://sync/p/"]);
 
     const timed = (fn: () => Timed) => {
       const t = fn();
@@ -192,48 +206,56 @@ async function main() {
         "note: the DeltaGlider CLI is not available (set DELTAGLIDER_CLI or put deltaglider on PATH): Glider only\n",
       );
     }
-    const version = both(
-      () => glider(["--version"]),
-      () => dg(["--version"]),
-    );
-    row("--version", version.glider, version.real, "≤ 0.5×");
-    const ls = both(
-      () => glider(["ls", "s3://small/"]),
-      () => dg(["ls", "s3://small/"]),
-    );
-    row("ls s3://small/ (10 objects)", ls.glider, ls.real, "≤ 0.5×");
-
-    const cpRuns = Number(process.env.BENCH_CLI_CP_RUNS ?? "1");
-    const gCp: number[] = [];
-    const rCp: number[] | undefined = real ? [] : undefined;
-    let gFiles = 0;
-    let realNote = "";
-    for (let i = 0; i < cpRuns; i++) {
-      const out = join(work, `cp-glider-${i}`);
-      const t = glider(["cp", "-r", "-q", "s3://release/", out]);
-      if (t.status !== 0) throw new Error(`glider cp -r: exit ${t.status}: ${t.stderr}`);
-      gCp.push(t.ms);
-      gFiles = await countFiles(out);
-      await rm(out, { recursive: true, force: true });
-      if (rCp) {
-        const realOut = join(work, `cp-real-${i}`);
-        const r = dg(["cp", "-r", "-q", "s3://release/", realOut]);
-        rCp.push(r.ms);
-        if (i === 0)
-          realNote = `; deltaglider ${await countFiles(realOut)}/${SPACES * VERSIONS} files, exit ${r.status}`;
-        await rm(realOut, { recursive: true, force: true });
+    /** The cp -r row: one download of the release bucket per run, each CLI's copy counted. */
+    const copyRow = async () => {
+      const cpRuns = Number(process.env.BENCH_CLI_CP_RUNS ?? "1");
+      const gCp: number[] = [];
+      const rCp: number[] | undefined = real ? [] : undefined;
+      let gFiles = 0;
+      let realNote = "";
+      for (let i = 0; i < cpRuns; i++) {
+        const out = join(work, `cp-glider-${i}`);
+        const t = glider(["cp", "-r", "-q", "s3://release/", out]);
+        if (t.status !== 0) throw new Error(`glider cp -r: exit ${t.status}: ${t.stderr}`);
+        gCp.push(t.ms);
+        gFiles = await countFiles(out);
+        await rm(out, { recursive: true, force: true });
+        if (rCp) {
+          const realOut = join(work, `cp-real-${i}`);
+          const r = dg(["cp", "-r", "-q", "s3://release/", realOut]);
+          rCp.push(r.ms);
+          if (i === 0)
+            realNote = `; deltaglider ${await countFiles(realOut)}/${SPACES * VERSIONS} files, exit ${r.status}`;
+          await rm(realOut, { recursive: true, force: true });
+        }
       }
+      const note = `glider ${gFiles}/${SPACES * VERSIONS} files${realNote}`;
+      row(`cp -r s3://release/ (${SPACES * VERSIONS} objects)`, gCp, rCp, "≥ 3× faster", note);
+    };
+    if (CASES.has("version")) {
+      const version = both(
+        () => glider(["--version"]),
+        () => dg(["--version"]),
+      );
+      row("--version", version.glider, version.real, "≤ 0.5×");
     }
-    const note = `glider ${gFiles}/${SPACES * VERSIONS} files${realNote}`;
-    row(`cp -r s3://release/ (${SPACES * VERSIONS} objects)`, gCp, rCp, "≥ 3× faster", note);
-
-    const syncRuns = Number(process.env.BENCH_CLI_SYNC_RUNS ?? "3");
-    const sync = both(
-      () => glider(["sync", "-q", syncDir, "s3://sync/p/"]),
-      () => dg(["sync", "-q", syncDir, "s3://sync/p/"]),
-      syncRuns,
-    );
-    row(`sync unchanged ${SYNC_OBJECTS}-object prefix`, sync.glider, sync.real, "≥ 5× faster");
+    if (CASES.has("ls")) {
+      const ls = both(
+        () => glider(["ls", "s3://small/"]),
+        () => dg(["ls", "s3://small/"]),
+      );
+      row("ls s3://small/ (10 objects)", ls.glider, ls.real, "≤ 0.5×");
+    }
+    if (CASES.has("cp")) await copyRow();
+    if (CASES.has("sync")) {
+      const syncRuns = Number(process.env.BENCH_CLI_SYNC_RUNS ?? "3");
+      const sync = both(
+        () => glider(["sync", "-q", syncDir, "s3://sync/p/"]),
+        () => dg(["sync", "-q", syncDir, "s3://sync/p/"]),
+        syncRuns,
+      );
+      row(`sync unchanged ${SYNC_OBJECTS}-object prefix`, sync.glider, sync.real, "≥ 5× faster");
+    }
   } finally {
     await rm(work, { recursive: true, force: true });
     await s3.stop();

@@ -1,6 +1,6 @@
 import { rm as removeFile, rmdir } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { assertBucket, folderPrefix, planSync, selects, withOriginalSizes } from "../../services/bucket-ops/index.js";
+import { assertVisible, folderPrefix, planSync, selects, withOriginalSizes } from "../../services/bucket-ops/index.js";
 import type { Catalogue } from "../../services/deltaglider/index.js";
 import { usageError } from "../errors.js";
 import { ensureFolder, isDirectory, localPathFor, scanFiles } from "../local-files.js";
@@ -35,13 +35,26 @@ async function localEntries(ctx: CommandContext, root: string) {
   return (await scanFiles(root)).filter((f) => selects(filter, f.path));
 }
 
+/**
+ * The remote listing (already started) and then the local scan, side by side: the scan runs while the store works
+ * on the LIST. There is no HEAD of the bucket first, as the real CLI has none: the LIST itself answers
+ * `bucket_not_found` for a missing bucket (on s3rver a HEAD of a bucket costs a whole LIST, the stores' contract
+ * guarantees the code).
+ */
+async function bothSides<R, L>(remote: Promise<R>, local: () => Promise<L>): Promise<[R, L]> {
+  // Awaited below; this only keeps a failure while the scan runs from being reported as unhandled.
+  remote.catch(() => undefined);
+  const scanned = await local();
+  return [await remote, scanned];
+}
+
 async function toS3(ctx: CommandContext, source: string, to: S3Location) {
   if (!(await isDirectory(source))) throw usageError(`source must be a directory: ${source}`);
-  await assertBucket(ctx.services.store, to.bucket, ctx.services.hiddenBuckets, ctx.signal);
+  assertVisible(to.bucket, ctx.services.hiddenBuckets);
   const prefix = folderPrefix(to.key);
   const dryRun = ctx.options.dryrun === true;
   const catalogue = await ctx.services.catalogue();
-  const [local, remote] = await Promise.all([localEntries(ctx, source), remoteEntries(ctx, catalogue, to, prefix)]);
+  const [remote, local] = await bothSides(remoteEntries(ctx, catalogue, to, prefix), () => localEntries(ctx, source));
   const plan = planSync(local, remote, {
     sizeOnly: ctx.options.sizeOnly === true,
     delete: ctx.options.delete === true,
@@ -87,12 +100,12 @@ async function toS3(ctx: CommandContext, source: string, to: S3Location) {
 }
 
 async function fromS3(ctx: CommandContext, from: S3Location, dest: string) {
-  await assertBucket(ctx.services.store, from.bucket, ctx.services.hiddenBuckets, ctx.signal);
+  assertVisible(from.bucket, ctx.services.hiddenBuckets);
   const prefix = folderPrefix(from.key);
   const root = resolve(dest);
   const dryRun = ctx.options.dryrun === true;
   const catalogue = await ctx.services.catalogue();
-  const [remote, local] = await Promise.all([remoteEntries(ctx, catalogue, from, prefix), localEntries(ctx, root)]);
+  const [remote, local] = await bothSides(remoteEntries(ctx, catalogue, from, prefix), () => localEntries(ctx, root));
   const plan = planSync(remote, local, {
     sizeOnly: ctx.options.sizeOnly === true,
     delete: ctx.options.delete === true,

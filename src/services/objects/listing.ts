@@ -36,6 +36,13 @@ export interface ObjectListingOptions {
     onPage?: (page: ListedPage) => void,
   ): Promise<LogicalListing>;
   metadata: MetadataCache;
+  /**
+   * HEADs in flight for the deltas of the page being answered, once its rows are known (after the walk for a
+   * modified sort, or a cursor page): at most `limit` HEADs that the caller is waiting on. Reads while the walk goes
+   * on, and the whole-folder reads of the size and savings sorts, keep the metadata cache's own concurrency.
+   * @default the metadata cache's concurrency
+   */
+  pageHeadConcurrency?: number;
   /** Original sizes from the bucket's savings index, checked against LIST: deltas it vouches for need no HEAD. */
   knownSizes?: KnownSizes;
   /** Signs cursors; shared with download tokens through per-purpose keys. */
@@ -138,11 +145,12 @@ export function createObjectListing(options: ObjectListingOptions): ObjectListin
    * Rows with original sizes: a delta's comes from the savings index when its entry matches the LIST entry, else
    * from its metadata (a HEAD, cached); direct objects need neither.
    */
-  async function rows(bucket: string, entries: readonly LogicalEntry[], signal: AbortSignal) {
+  async function rows(bucket: string, entries: readonly LogicalEntry[], signal: AbortSignal, concurrency?: number) {
     const described = await sizesOf(
       bucket,
       entries.filter((e) => e.compressed),
       signal,
+      concurrency,
     );
     return entries.map((e) =>
       rowOf(bucket, e, e.compressed ? (described.get(e.physicalKey) ?? e.storedBytes) : e.storedBytes),
@@ -150,12 +158,14 @@ export function createObjectListing(options: ObjectListingOptions): ObjectListin
   }
 
   /** Physical key → original size of each delta: from the savings index when its entry matches, else a HEAD. */
-  async function sizesOf(bucket: string, deltas: readonly LogicalEntry[], signal: AbortSignal) {
+  async function sizesOf(bucket: string, deltas: readonly LogicalEntry[], signal: AbortSignal, concurrency?: number) {
     const sizes = options.knownSizes
       ? await options.knownSizes.sizes(bucket, deltas, signal)
       : new Map<string, number>();
     const unknown = sizes.size ? deltas.filter((e) => !sizes.has(e.physicalKey)) : deltas;
-    for (const o of await metadata.describe(bucket, unknown, signal)) sizes.set(o.physicalKey, o.originalBytes);
+    for (const o of await metadata.describe(bucket, unknown, signal, concurrency)) {
+      sizes.set(o.physicalKey, o.originalBytes);
+    }
     return sizes;
   }
 
@@ -256,6 +266,7 @@ export function createObjectListing(options: ObjectListingOptions): ObjectListin
             query.bucket,
             slice.map((t) => t.entry),
             s,
+            options.pageHeadConcurrency,
           );
       const cursorAt = (index: number) =>
         cursors.sign({ q: fingerprint, v: slice[index].v, k: slice[index].k } satisfies CursorPayload);

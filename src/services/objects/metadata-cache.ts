@@ -8,8 +8,16 @@ import { DELTA_SUFFIX } from "../deltaglider/keys.js";
  * so a changed object is read again. Concurrent listings of one folder (aliases, parallel requests) share each HEAD.
  */
 export interface MetadataCache {
-  /** The metadata of each entry, in order: cached when the ETag still matches, else read (`headConcurrency` at once). */
-  describe(bucket: string, entries: readonly LogicalEntry[], signal: AbortSignal): Promise<LogicalObject[]>;
+  /**
+   * The metadata of each entry, in order: cached when the ETag still matches, else read, `concurrency` HEADs at once
+   * (@default the cache's `headConcurrency`).
+   */
+  describe(
+    bucket: string,
+    entries: readonly LogicalEntry[],
+    signal: AbortSignal,
+    concurrency?: number,
+  ): Promise<LogicalObject[]>;
   /** Caches an object resolved elsewhere (a metadata request). */
   remember(bucket: string, object: LogicalObject): void;
   /** Drops a logical key's entries (both its direct and its `.delta` form). */
@@ -37,8 +45,13 @@ export function createMetadataCache(options: MetadataCacheOptions): MetadataCach
   /** HEADs in flight, so concurrent listings of one folder (aliases, parallel requests) read each object once. */
   const describing = new Map<string, Promise<LogicalObject>>();
 
-  async function describe(bucket: string, entries: readonly LogicalEntry[], signal: AbortSignal) {
-    return mapWithConcurrency(entries, headConcurrency, async (entry) => {
+  async function describe(
+    bucket: string,
+    entries: readonly LogicalEntry[],
+    signal: AbortSignal,
+    concurrency = headConcurrency,
+  ) {
+    return mapWithConcurrency(entries, concurrency, async (entry) => {
       const id = `${bucket}\0${entry.physicalKey}`;
       const cached = metas.get(id);
       if (cached && cached.etag === entry.etag) return cached.object;

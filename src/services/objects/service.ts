@@ -43,7 +43,14 @@ export interface ObjectsServiceOptions {
   secret: string;
   /** Buckets never shown (the Send system bucket). */
   hiddenBuckets: readonly string[];
+  /** HEADs in flight for deltas' metadata (HEAD_CONCURRENCY). @default 16 */
   headConcurrency?: number;
+  /**
+   * HEADs in flight for the page a caller waits on, once its rows are known (a cold modified-sorted page can only
+   * start them after the whole LIST walk). @default 3 × headConcurrency capped at 48 (the SDK's agent keeps 50
+   * sockets), never below headConcurrency
+   */
+  pageHeadConcurrency?: number;
   /** RFC-DG-UI-0002 list/meta timeout. @default 60 s */
   timeoutMs?: number;
   listCache?: { ttlMs: number; max: number };
@@ -83,6 +90,14 @@ export function uploadKey(prefix: string, relativePath: string): string | undefi
   return [...clean(prefix), ...name].join("/");
 }
 
+/**
+ * The default ceiling of a page's HEADs in flight. On RGW (2-core VM, 165 deltas of a 3,000-object folder, 15
+ * interleaved rounds) the batch took a median 356 ms at 16 in flight and 309 ms at 48: it is bound by CPU (about
+ * 1.3 ms of the Glider process's and 0.7 ms of radosgw's per HEAD), and fewer, fuller rounds cost less of both. The
+ * SDK's HTTP agent opens at most 50 sockets, so more would only queue inside the client.
+ */
+const PAGE_HEAD_CONCURRENCY_MAX = 48;
+
 /** The browsing core shared by REST, GraphQL and the CLI (see {@link ObjectsService}). */
 export function createObjectsService(
   store: ObjectStore,
@@ -90,9 +105,10 @@ export function createObjectsService(
   options: ObjectsServiceOptions,
 ): ObjectsService {
   const timeoutMs = options.timeoutMs ?? 60_000;
+  const headConcurrency = options.headConcurrency ?? 16;
   const metas = createMetadataCache({
     catalogue: deltaglider.catalogue,
-    headConcurrency: options.headConcurrency ?? 16,
+    headConcurrency,
     max: options.metaCache?.max ?? 5000,
     ttlMs: options.metaCache?.ttlMs ?? 300_000,
     now: options.now,
@@ -103,6 +119,9 @@ export function createObjectsService(
   const listing = createObjectListing({
     list: (bucket, prefix, signal, onPage) => deltaglider.list(bucket, prefix, signal, onPage),
     metadata: metas,
+    pageHeadConcurrency:
+      options.pageHeadConcurrency ??
+      Math.max(headConcurrency, Math.min(3 * headConcurrency, PAGE_HEAD_CONCURRENCY_MAX)),
     knownSizes,
     secret: options.secret,
     timeoutMs,
