@@ -64,8 +64,9 @@ export function sampleRss(pid: number, intervalMs = 20) {
 }
 
 /** CPU time (user + system) a process has used so far, in seconds, from /proc/<pid>/stat (Linux). */
-export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+export function cpuSeconds(pid: number, thread?: number): number {
+  // A thread's own counters: /proc/<pid>/task/<tid>/stat (the main thread's tid is the pid).
+  const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, "utf8");
   // Fields after the parenthesised command name; utime and stime are fields 14 and 15 (clock ticks, 100 Hz).
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) / 100;
@@ -88,13 +89,17 @@ export function childPid(...parts: string[]): number | undefined {
   return undefined;
 }
 
-/** CPU seconds used by each named process between `start()` and `stop()`. */
-export function cpuMeter(pids: Record<string, number | undefined>) {
+/**
+ * CPU seconds used by each named process between `start()` and `stop()`; `{ pid, thread }` counts one thread of it
+ * (a server's main thread, apart from its worker threads).
+ */
+export function cpuMeter(pids: Record<string, number | { pid: number; thread: number } | undefined>) {
   const read = () =>
     Object.fromEntries(
       Object.entries(pids).map(([name, pid]) => {
         try {
-          return [name, pid === undefined ? Number.NaN : cpuSeconds(pid)];
+          if (pid === undefined) return [name, Number.NaN];
+          return [name, typeof pid === "number" ? cpuSeconds(pid) : cpuSeconds(pid.pid, pid.thread)];
         } catch {
           return [name, Number.NaN];
         }

@@ -48,7 +48,13 @@ export const download: Part = {
 
     const ours: { ttfb: number; mbps: number }[] = [];
     const plain: { ttfb: number; mbps: number }[] = [];
-    const pids = { glider: glider.pid, s3rver: s3rverPid(s3), bench: process.pid };
+    // The server's main thread apart: it decodes and sends, while the sha256 runs on a worker thread (#18).
+    const pids = {
+      glider: glider.pid,
+      "glider main thread": glider.pid === undefined ? undefined : { pid: glider.pid, thread: glider.pid },
+      s3rver: s3rverPid(s3),
+      bench: process.pid,
+    };
     const cpuOurs: Record<string, number>[] = [];
     const cpuPlain: Record<string, number>[] = [];
     for (let run = 0; run < RUNS; run++) {

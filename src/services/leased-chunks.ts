@@ -51,6 +51,36 @@ export function sharedBuffer(onFree: () => void) {
   };
 }
 
+/**
+ * The same lease for two consumers (a socket and a hashing thread, say): the returned chunk is released by the
+ * first, `done` is called by the second, and the original is released once both have.
+ */
+export function leasedTwice(chunk: LeasedChunk): { chunk: LeasedChunk; done: () => void } {
+  let holders = 2;
+  const drop = () => {
+    holders--;
+    if (holders === 0) chunk.release();
+  };
+  let released = false;
+  let done = false;
+  return {
+    chunk: {
+      bytes: chunk.bytes,
+      recycled: chunk.recycled,
+      release() {
+        if (released) return;
+        released = true;
+        drop();
+      },
+    },
+    done() {
+      if (done) return;
+      done = true;
+      drop();
+    },
+  };
+}
+
 /** The bytes as plain chunks the consumer may keep: recycled ones are copied and released at once. */
 export async function* copiedChunks(chunks: AsyncIterable<LeasedChunk>): AsyncGenerator<Uint8Array> {
   for await (const chunk of chunks) {

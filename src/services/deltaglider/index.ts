@@ -4,6 +4,7 @@ import type { ObjectStore } from "../storage/object-store.js";
 import { type Catalogue, createCatalogue } from "./catalogue.js";
 import { createDeleter, type Deleter } from "./delete.js";
 import { createEncodePool, type EncodePool } from "./encode-pool.js";
+import { createHashPool, type HashPool } from "./hash-pool.js";
 import { createReconstructor, type Reconstructor } from "./reconstruct.js";
 import { createReferenceCache, type ReferenceCache } from "./reference-cache.js";
 import { createUploader, type ErrorLog, type Uploader } from "./upload.js";
@@ -21,11 +22,16 @@ export interface DeltaGliderOptions {
   encodePool?: EncodePool;
   /** Reports uploads stored whole because their delta failed its proof. */
   logger?: ErrorLog;
+  /**
+   * Objects from this size on get their sha256 computed on a second thread while being downloaded.
+   * @default the streamed ones, over 8 MiB (reconstruct.ts)
+   */
+  hashOffloadMinBytes?: number;
   /** Whether the store enforces If-None-Match (probed); default: the store's declared capability. */
   conditionalWrites?: ConditionalWriteProbe;
   /**
-   * Process-wide resources of another instance (per-session connections): its encode workers, its window pool and
-   * its reference cache, read through this store under `scope` (the store's endpoint). Closing this instance leaves
+   * Process-wide resources of another instance (per-session connections): its encode workers, its sha256 thread,
+   * its window pool and its reference cache, read through this store under `scope` (the store's endpoint). Closing this instance leaves
    * them running.
    */
   shared?: { from: DeltaGlider; scope: string };
@@ -36,6 +42,8 @@ export interface DeltaGlider {
   catalogue: Catalogue;
   references: ReferenceCache;
   encoder: EncodePool;
+  /** The thread that hashes downloads (hash-pool.ts). */
+  hasher: HashPool;
   windowPool: WindowPool;
   list: Catalogue["list"];
   resolve: Catalogue["resolve"];
@@ -53,9 +61,12 @@ export function createDeltaGlider(store: ObjectStore, metrics: Metrics, options:
     ? shared.references.forStore(store, options.shared?.scope ?? "")
     : createReferenceCache(store, { maxBytes: options.referenceCacheBytes, tmpDir: options.tmpDir });
   const pool = shared ? shared.encoder : (options.encodePool ?? createEncodePool({ threads: options.encodeThreads }));
+  const hasher = shared ? shared.hasher : createHashPool();
   const reconstructor = createReconstructor(store, catalogue, references, metrics, {
     windowBudgetBytes: options.windowBudgetBytes,
     windowPool: shared?.windowPool,
+    hashPool: hasher,
+    hashOffloadMinBytes: options.hashOffloadMinBytes,
   });
   const uploader = createUploader(store, references, pool, {
     maxRatio: options.maxRatio,
@@ -69,6 +80,7 @@ export function createDeltaGlider(store: ObjectStore, metrics: Metrics, options:
     catalogue,
     references,
     encoder: pool,
+    hasher,
     windowPool: reconstructor.windowPool,
     list: catalogue.list,
     resolve: catalogue.resolve,
@@ -79,6 +91,7 @@ export function createDeltaGlider(store: ObjectStore, metrics: Metrics, options:
     async close() {
       if (shared) return;
       await pool.close();
+      await hasher.close();
       await references.close();
     },
   };

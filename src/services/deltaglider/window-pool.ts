@@ -15,6 +15,14 @@ export interface WindowSlot {
 }
 
 /**
+ * Window memory the sha256 thread (hash-pool.ts) can read in place: posting a view of a SharedArrayBuffer shares
+ * it, where ordinary memory would have to be copied. (Zero-filled once, when the pool grows.)
+ */
+function sharedBytes(length: number): Buffer {
+  return Buffer.from(new SharedArrayBuffer(length));
+}
+
+/**
  * Decoded-window buffers shared by all reconstructions: at most `capacity / unit` are in use at once (more
  * reconstructions wait for a slot), and freed buffers are reused. A fresh 8 MiB buffer per window made every
  * download churn through its whole size in large allocations that the allocator and GC hand back late: 50
@@ -33,8 +41,8 @@ export function createWindowPool(capacity: number, unit: number) {
       allocate(length) {
         if (freed) throw new Error("window slot used after free");
         // Larger windows than the unit (xdelta3 -W up to 16 MiB) are rare: give them their own buffer.
-        if (length > unit) return Buffer.allocUnsafe(length);
-        buffer ??= spare.pop() ?? Buffer.allocUnsafeSlow(unit);
+        if (length > unit) return sharedBytes(length);
+        buffer ??= spare.pop() ?? sharedBytes(unit);
         return buffer.subarray(0, length);
       },
       free() {

@@ -1,7 +1,8 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCatalogue } from "../../../src/services/deltaglider/catalogue.js";
+import { createHashPool, type HashPool } from "../../../src/services/deltaglider/hash-pool.js";
 import { createReconstructor } from "../../../src/services/deltaglider/reconstruct.js";
 import { createReferenceCache } from "../../../src/services/deltaglider/reference-cache.js";
 import { GliderError } from "../../../src/services/errors.js";
@@ -22,18 +23,25 @@ async function drain(body: Readable): Promise<{ sha256: string; size: number }> 
   return { sha256: hash.digest("hex"), size };
 }
 
-function reconstructorFor(store: ObjectStore, verifyBufferBytes?: number) {
+/** How the sha256 is computed: on the test's thread, or on a hashing thread from this size on. */
+type Hashing = { pool: HashPool; minBytes?: number } | undefined;
+
+function reconstructorFor(store: ObjectStore, verifyBufferBytes?: number, hashing?: Hashing) {
   const catalogue = createCatalogue(store);
   const references = createReferenceCache(store);
   return {
     references,
-    reconstructor: createReconstructor(store, catalogue, references, createMetrics(), { verifyBufferBytes }),
+    reconstructor: createReconstructor(store, catalogue, references, createMetrics(), {
+      verifyBufferBytes,
+      hashPool: hashing?.pool,
+      hashOffloadMinBytes: hashing?.minBytes,
+    }),
   };
 }
 
 /** Outcome of a full read: bytes, or the error code — from open() or from the stream. */
-async function download(store: ObjectStore, key: string, verifyBufferBytes?: number) {
-  const { reconstructor } = reconstructorFor(store, verifyBufferBytes);
+async function download(store: ObjectStore, key: string, verifyBufferBytes?: number, hashing?: Hashing) {
+  const { reconstructor } = reconstructorFor(store, verifyBufferBytes, hashing);
   let bytesBeforeError = 0;
   try {
     const r = await reconstructor.open("fixture", key);
@@ -55,11 +63,21 @@ describe.each(BACKENDS)("reconstruction of the DeltaGlider fixture on $name", (b
     handle = await backend.create();
     await loadBucketFixture(handle.store, "fixture");
   });
-  afterAll(() => handle.cleanup());
+  // Every object also through the hashing thread (from 0 bytes on): the same bytes, the same refusals.
+  const pool = createHashPool();
+  afterAll(async () => {
+    await pool.close();
+    await handle.cleanup();
+  });
 
   it.each(expected.objects.map((o) => [o.key, o] as const))("%s", async (_key, want) => {
-    for (const verifyBufferBytes of [undefined, 0]) {
-      const got = await download(handle.store, want.key, verifyBufferBytes);
+    for (const [verifyBufferBytes, hashing] of [
+      [undefined, undefined],
+      [0, undefined],
+      [undefined, { pool, minBytes: 0 }],
+      [0, { pool, minBytes: 0 }],
+    ] as const) {
+      const got = await download(handle.store, want.key, verifyBufferBytes, hashing);
       if (want.restorable) {
         expect(got).toEqual({
           ok: true,
@@ -80,11 +98,15 @@ describe("integrity and sharing", () => {
   let handle: BackendHandle;
   const fixtureKey = "apps/viewer/viewer-4.1.1.zip";
   const want = expected.objects.find((o) => o.key === fixtureKey);
+  const pool = createHashPool();
   beforeAll(async () => {
     handle = await BACKENDS[0].create();
     await loadBucketFixture(handle.store, "fixture");
   });
-  afterAll(() => handle.cleanup());
+  afterAll(async () => {
+    await pool.close();
+    await handle.cleanup();
+  });
 
   async function tamper(key: string, mutate: (bytes: Buffer, meta: Record<string, string>) => void) {
     const original = await handle.store.getObject({ bucket: "fixture", key });
@@ -129,17 +151,97 @@ describe("integrity and sharing", () => {
         m["dg-file-sha256"] = "0".repeat(64);
       },
     ],
-  ])("flipping %s fails with integrity_failed, streamed or buffered", async (_what, key, mutate) => {
-    const restore = await tamper(key, mutate);
-    try {
-      for (const verifyBufferBytes of [undefined, 0]) {
-        const got = await download(handle.store, fixtureKey, verifyBufferBytes);
-        expect(got).toMatchObject({ ok: false, code: "integrity_failed" });
-        if (!got.ok && verifyBufferBytes === undefined) expect(got.bytesBeforeError).toBe(0);
+  ])(
+    "flipping %s fails with integrity_failed, streamed or buffered, hashed here or on the thread",
+    async (what, key, mutate) => {
+      const restore = await tamper(key, mutate);
+      try {
+        // With a pool and no minimum, the sha256 goes to the thread, buffered or streamed.
+        for (const hashing of [undefined, { pool, minBytes: 0 }]) {
+          for (const verifyBufferBytes of [undefined, 0]) {
+            const opened = pool.streamsOpened;
+            const got = await download(handle.store, fixtureKey, verifyBufferBytes, hashing);
+            expect(got).toMatchObject({ ok: false, code: "integrity_failed" });
+            if (got.ok) continue;
+            // Buffered: a clean error before the first byte. Streamed: never the whole file, the last chunk is held.
+            if (verifyBufferBytes === undefined) expect(got.bytesBeforeError).toBe(0);
+            else expect(got.bytesBeforeError).toBeLessThan(want?.original_bytes ?? 0);
+            // A wrong recorded sha256 is caught by the hash alone (the others fail earlier, in the reference's own
+            // check or the codec): with a pool, that hash ran on the thread.
+            if (what === "the recorded file sha256") expect(pool.streamsOpened).toBe(hashing ? opened + 1 : opened);
+            if (!hashing) expect(pool.streamsOpened).toBe(opened);
+          }
+        }
+        await pool.drained();
+        expect(pool.openStreams).toBe(0);
+      } finally {
+        await restore();
       }
+    },
+  );
+
+  it("hashes an object verified before its first byte on this thread by default, and still refuses a wrong sha256", async () => {
+    // Default sizes: verified whole up to 8 MiB, and only larger (streamed) objects go to the thread.
+    const opened = pool.streamsOpened;
+    expect(await download(handle.store, fixtureKey, undefined, { pool })).toEqual({
+      ok: true,
+      sha256: want?.sha256,
+      size: want?.original_bytes,
+      declared: want?.original_bytes,
+    });
+    const restore = await tamper(`${fixtureKey}.delta`, (_b, m) => {
+      m["dg-file-sha256"] = "0".repeat(64);
+    });
+    try {
+      const got = await download(handle.store, fixtureKey, undefined, { pool });
+      expect(got).toEqual({ ok: false, code: "integrity_failed", bytesBeforeError: 0 });
+      expect(pool.streamsOpened).toBe(opened);
+      // The same object streamed (nothing verified before the first byte) is hashed on the thread by default.
+      const streamed = await download(handle.store, fixtureKey, 0, { pool });
+      expect(streamed).toMatchObject({ ok: false, code: "integrity_failed" });
+      expect(pool.streamsOpened).toBe(opened + 1);
     } finally {
       await restore();
     }
+  });
+
+  it("hashes a large plain object on this thread: its chunks are not shared memory, and copying costs more", async () => {
+    const bytes = randomBytes(3 * 1024 * 1024);
+    const sha = createHash("sha256").update(bytes).digest("hex");
+    await handle.store.putObject({ bucket: "fixture", key: "plain/large.bin", body: bytes });
+    const opened = pool.streamsOpened;
+    for (const verifyBufferBytes of [undefined, 0]) {
+      const got = await download(handle.store, "plain/large.bin", verifyBufferBytes, { pool });
+      expect(got).toMatchObject({ ok: true, size: bytes.length });
+    }
+    // A plain object has no sha256 to check; a DeltaGlider direct file records one: it is checked, here.
+    await handle.store.putObject({
+      bucket: "fixture",
+      key: "plain/large.bin",
+      body: bytes,
+      metadata: { "dg-file-sha256": sha, "dg-file-size": String(bytes.length), "dg-compression": "none" },
+    });
+    const got = await download(handle.store, "plain/large.bin", 0, { pool });
+    expect(got).toMatchObject({ ok: true, sha256: sha, size: bytes.length });
+    expect(pool.streamsOpened).toBe(opened);
+  });
+
+  it("fails a streamed download, never completes it, when the hashing thread stops before the digest", async () => {
+    const own = createHashPool();
+    const { reconstructor } = reconstructorFor(handle.store, 0, { pool: own });
+    const r = await reconstructor.open("fixture", fixtureKey);
+    let size = 0;
+    const read = (async () => {
+      for await (const chunk of r.chunks) {
+        size += chunk.bytes.length;
+        chunk.release();
+        // Mid-stream, the thread goes away (a crash, or the app closing under a download).
+        if (own.threadRunning && size > 0) await own.close();
+      }
+    })();
+    await expect(read).rejects.toThrow(/sha256 thread/);
+    expect(size).toBeLessThan(want?.original_bytes ?? 0);
+    expect(own.threadRunning).toBe(false);
   });
 
   it("20 parallel downloads sharing one reference load it once", async () => {
