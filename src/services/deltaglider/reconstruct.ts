@@ -105,20 +105,12 @@ async function* verified(
         // write and the hash are done with it.
         const twice = leasedTwice(chunk);
         out = twice.chunk;
-        let room: Promise<void> | undefined;
         try {
-          room = remote.update(chunk.bytes, twice.done);
+          // A promise only when the thread's queue is full (backpressure).
+          await remote.update(chunk.bytes, twice.done);
         } catch (error) {
           out.release();
           throw error;
-        }
-        if (room) {
-          try {
-            await room;
-          } catch (error) {
-            out.release();
-            throw error;
-          }
         }
       } else {
         hash?.update(chunk.bytes);
