@@ -42,26 +42,30 @@ function corrupt(message: string): VcdiffError {
 
 export class LzmaDecoder {
   readonly dictSize: number;
-  private dict: Uint8Array;
+  /*
+   * The fields below are read and written by the resumable path too (lzma-edge.ts), which decodes one symbol at a
+   * time where a chunk meets the end of a section; hence no `private`.
+   */
+  dict: Uint8Array;
   /** Write position in `dict`; reset to 0 with the dictionary so `pos & mask` is the position since the reset. */
-  private pos = 0;
+  pos = 0;
   /** Bytes of history available for matches (at most dictSize). */
-  private full = 0;
+  full = 0;
   /** Start of the bytes in `dict` not yet copied to `out`. */
   private flushStart = 0;
   private out: Uint8Array = new Uint8Array(0);
   private outPos = 0;
 
-  private readonly probs = new Uint16Array(PROBS_SIZE);
-  private lc = 0;
+  readonly probs = new Uint16Array(PROBS_SIZE);
+  lc = 0;
   private lp = 0;
-  private lpMask = 0;
-  private pbMask = 0;
-  private state = 0;
-  private rep0 = 0;
-  private rep1 = 0;
-  private rep2 = 0;
-  private rep3 = 0;
+  lpMask = 0;
+  pbMask = 0;
+  state = 0;
+  rep0 = 0;
+  rep1 = 0;
+  rep2 = 0;
+  rep3 = 0;
 
   constructor(dictSize: number) {
     this.dictSize = dictSize;
@@ -538,8 +542,44 @@ export class LzmaDecoder {
     if (code !== 0) throw corrupt("range coder not finished at the end of the chunk");
   }
 
+  /**
+   * Everything decodeChunk may change, so a chunk can be decoded again by the resumable path (lzma2.ts says when).
+   * The dictionary bytes the chunk will overwrite are kept only once the buffer wraps: before that they are unused.
+   */
+  snapshot(unpackedSize: number): () => void {
+    const probs = this.probs.slice(0, LITERAL + (0x300 << (this.lc + this.lp)));
+    const { pos, full, flushStart, outPos, state, rep0, rep1, rep2, rep3 } = this;
+    const wrapped = this.dict.length === this.dictSize ? this.dict : null;
+    let overwritten: Uint8Array | null = null;
+    if (wrapped) {
+      overwritten = new Uint8Array(Math.min(unpackedSize, wrapped.length));
+      for (let k = 0; k < overwritten.length; k++) overwritten[k] = wrapped[(pos + k) % wrapped.length];
+    }
+    return () => {
+      this.probs.set(probs);
+      Object.assign(this, { pos, full, flushStart, outPos, state, rep0, rep1, rep2, rep3 });
+      if (wrapped && overwritten) {
+        for (let k = 0; k < overwritten.length; k++) wrapped[(pos + k) % wrapped.length] = overwritten[k];
+      }
+    };
+  }
+
+  /** The byte `distance + 1` back from the write position (the caller has checked it is within `full`). */
+  byteAt(distance: number): number {
+    let src = this.pos - distance - 1;
+    if (src < 0) src += this.dict.length;
+    return this.dict[src];
+  }
+
+  /** Appends one byte to the dictionary (the resumable path's output; flush() moves it to `out`). */
+  putByte(byte: number): void {
+    this.dict[this.pos++] = byte;
+    if (this.pos === this.dict.length) this.wrap();
+    if (this.full < this.dictSize) this.full++;
+  }
+
   /** Copies the bytes decoded since the last flush to the output. */
-  private flush(): void {
+  flush(): void {
     if (this.pos > this.flushStart) {
       this.out.set(this.dict.subarray(this.flushStart, this.pos), this.outPos);
       this.outPos += this.pos - this.flushStart;

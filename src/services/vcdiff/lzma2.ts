@@ -1,5 +1,6 @@
 import { VcdiffError } from "./errors.js";
 import { LzmaDecoder } from "./lzma-decoder.js";
+import { LzmaEdgeDecoder } from "./lzma-edge.js";
 import { WARM_UP_LENGTH, WARM_UP_XZ } from "./lzma-warm-up.js";
 
 /**
@@ -57,8 +58,22 @@ function readXzInteger(bytes: Uint8Array, offset: number, end: number): { value:
   throw invalid("bad integer in block header");
 }
 
-/** Validates the stream header and the block header; returns the LZMA2 dictionary size and where chunks begin. */
-function parseXzHeaders(input: Uint8Array): { dictSize: number; next: number } {
+interface XzHeaders {
+  dictSize: number;
+  /** Where the LZMA2 chunks begin. */
+  next: number;
+  /** Stream flags' check type (0 none, 1 CRC32, 4 CRC64, 10 SHA-256, others reserved). */
+  check: number;
+  /** Block header's compressed and uncompressed sizes; Infinity when absent. */
+  compressedSize: number;
+  uncompressedSize: number;
+}
+
+/** Bytes of the check field for each check type (xz format 2.1.1.2, reserved types included). */
+const CHECK_SIZES = [0, 4, 4, 4, 8, 8, 8, 16, 16, 16, 32, 32, 32, 64, 64, 64];
+
+/** Validates the stream header and the block header (both must be whole in the first section: see decode()). */
+function parseXzHeaders(input: Uint8Array): XzHeaders {
   for (let i = 0; i < XZ_MAGIC.length; i++) {
     if (i >= input.length) throw new VcdiffError("truncated", "XZ: stream header cut short");
     if (input[i] !== XZ_MAGIC[i]) throw invalid("bad stream header magic");
@@ -82,8 +97,23 @@ function parseXzHeaders(input: Uint8Array): { dictSize: number; next: number } {
   if ((flags & 0x3c) !== 0) throw new VcdiffError("unsupported", "XZ: unknown block flags");
   const filterCount = (flags & 3) + 1;
   let p = start + 2;
-  if (flags & 0x40) p = readXzInteger(input, p, end).next; // compressed size: irrelevant, the block never ends
-  if (flags & 0x80) p = readXzInteger(input, p, end).next; // uncompressed size: likewise
+  let compressedSize = Infinity;
+  let uncompressedSize = Infinity;
+  // liblzma enforces both sizes while decoding (block_decoder.c), so we do too.
+  if (flags & 0x40) {
+    const field = readXzInteger(input, p, end);
+    // A size of 0, or one that makes the block's unpadded size exceed 2^63 - 4, is refused by liblzma.
+    if (field.value === 0 || field.value + size + CHECK_SIZES[input[7] & 0x0f] > 2 ** 63 - 4) {
+      throw invalid("bad compressed size in block header");
+    }
+    compressedSize = field.value;
+    p = field.next;
+  }
+  if (flags & 0x80) {
+    const field = readXzInteger(input, p, end);
+    uncompressedSize = field.value;
+    p = field.next;
+  }
   const filter = readXzInteger(input, p, end);
   const propsSize = readXzInteger(input, filter.next, end);
   if (filterCount !== 1 || filter.value !== FILTER_LZMA2) {
@@ -94,43 +124,7 @@ function parseXzHeaders(input: Uint8Array): { dictSize: number; next: number } {
   for (let i = propsSize.next + 1; i < end; i++) if (input[i] !== 0) throw invalid("non-zero block header padding");
   if (dictByte > 40) throw invalid("bad LZMA2 dictionary size");
   const dictSize = dictByte === 40 ? 0xffffffff : (2 | (dictByte & 1)) * 2 ** ((dictByte >>> 1) + 11);
-  return { dictSize, next: start + size };
-}
-
-/**
- * Walks the LZMA2 chunk headers from `offset` without decoding and returns the total uncompressed size.
- * This checks the framing (and the output size) before anything is allocated or decoded.
- */
-function scanChunks(input: Uint8Array, offset: number): number {
-  let total = 0;
-  let p = offset;
-  while (p < input.length) {
-    const control = input[p];
-    if (control === 0x00) {
-      if (p !== input.length - 1) throw invalid("data after the LZMA2 end marker");
-      return total;
-    }
-    let headerSize: number;
-    let unpacked: number;
-    let packed: number;
-    if (control >= 0x80) {
-      headerSize = control >= 0xc0 ? 6 : 5;
-      if (p + headerSize > input.length) throw new VcdiffError("truncated", "LZMA2: chunk header cut short");
-      unpacked = (control & 0x1f) * 0x10000 + (input[p + 1] << 8) + input[p + 2] + 1;
-      packed = (input[p + 3] << 8) + input[p + 4] + 1;
-    } else if (control <= 0x02) {
-      headerSize = 3;
-      if (p + headerSize > input.length) throw new VcdiffError("truncated", "LZMA2: chunk header cut short");
-      unpacked = (input[p + 1] << 8) + input[p + 2] + 1;
-      packed = unpacked;
-    } else {
-      throw invalid(`bad LZMA2 control byte 0x${control.toString(16)}`);
-    }
-    p += headerSize + packed;
-    if (p > input.length) throw new VcdiffError("truncated", "LZMA2: chunk runs past the end of the section");
-    total += unpacked;
-  }
-  return total;
+  return { dictSize, next: start + size, check: input[7] & 0x0f, compressedSize, uncompressedSize };
 }
 
 let warmedUp = false;
@@ -143,13 +137,43 @@ function warmUp(): void {
   new XzSectionDecoder().decodeSection(new Uint8Array(stream.buffer, stream.byteOffset, stream.length), WARM_UP_LENGTH);
 }
 
+/** Where the LZMA2 reader is between bytes (liblzma's lzma2_decoder.c has the same steps). */
+enum Seq {
+  Control,
+  Unpacked1,
+  Unpacked2,
+  Packed1,
+  Packed2,
+  Props,
+  Lzma,
+  Copy,
+  /** After the end byte 0x00: block padding, then the check field. */
+  Padding,
+  Check,
+  /** The block is over: an index or another block would follow, which we do not decode. */
+  BlockDone,
+}
+
 /** One persistent decoder per section kind per delta file. */
 export class XzSectionDecoder {
   private readonly maxDictSize: number;
   private lzma: LzmaDecoder | null = null;
+  private readonly edge = new LzmaEdgeDecoder();
+  private seq = Seq.Control;
+  /** Step after the chunk's packed size: Props, Lzma or Copy. */
+  private afterSizes = Seq.Lzma;
   private needDictReset = true;
   private needProps = true;
-  private ended = false;
+  private unpacked = 0;
+  /** Input bytes of the current chunk not consumed yet. */
+  private packedLeft = 0;
+  private check = 0;
+  private checkLeft = 0;
+  /** Block header sizes (Infinity when absent) and what the block has consumed and produced so far. */
+  private compressedLimit = Infinity;
+  private uncompressedLimit = Infinity;
+  private compressedUsed = 0;
+  private uncompressedUsed = 0;
   /** After any error the state is half-updated, so the decoder refuses further work. */
   private failure: VcdiffError | null = null;
 
@@ -158,9 +182,10 @@ export class XzSectionDecoder {
   }
 
   /**
-   * Decode the compressed slice of one section into exactly `outLength` bytes.
-   * First call: input must start with the XZ stream header + block header. Later calls: input starts with an LZMA2
-   * chunk control byte. The whole input must be consumed and exactly outLength bytes produced.
+   * Decode the compressed slice of one section into exactly `outLength` bytes, as xdelta3 3.0.11 with liblzma 5.4.1
+   * would: the stream runs on from the previous section, decoding stops once `outLength` bytes are out (after
+   * reading whatever needs no output space, as liblzma does), and the slice must then be used up.
+   * First call: input must start with the XZ stream header + block header.
    */
   decodeSection(input: Uint8Array, outLength: number): Uint8Array {
     if (this.failure) throw new VcdiffError(this.failure.code, `decoder failed earlier (${this.failure.message})`);
@@ -176,13 +201,15 @@ export class XzSectionDecoder {
   }
 
   private decode(section: Uint8Array, outLength: number): Uint8Array {
-    if (!Number.isSafeInteger(outLength) || outLength < 0) throw invalid(`bad section length ${outLength}`);
+    if (!Number.isSafeInteger(outLength) || outLength <= 0) throw invalid(`bad section length ${outLength}`);
     // One array class in the hot loop: a Buffer (a subclass, with its own map) would send decodeChunk back to the
     // interpreter the first time it sees one.
     const input =
       section.constructor === Uint8Array ? section : new Uint8Array(section.buffer, section.byteOffset, section.length);
     let p = 0;
     if (this.lzma === null) {
+      // The headers produce no output, so a first section that cuts them short can never fill its output: xdelta3
+      // refuses it too, and parsing them whole here loses nothing.
       warmUp();
       const header = parseXzHeaders(input);
       if (header.dictSize > this.maxDictSize) {
@@ -192,12 +219,11 @@ export class XzSectionDecoder {
         );
       }
       this.lzma = new LzmaDecoder(header.dictSize);
+      this.check = header.check;
+      this.compressedLimit = header.compressedSize;
+      this.uncompressedLimit = header.uncompressedSize;
       p = header.next;
     }
-    if (this.ended && p < input.length) throw invalid("data after the LZMA2 end marker");
-    const total = scanChunks(input, p);
-    if (total !== outLength) throw invalid(`section holds ${total} bytes, expected ${outLength}`);
-
     let out: Uint8Array;
     try {
       out = new Uint8Array(outLength);
@@ -206,44 +232,197 @@ export class XzSectionDecoder {
     }
     const lzma = this.lzma;
     lzma.setOutput(out);
-    // scanChunks has checked every size below against the input.
-    while (p < input.length) {
-      const control = input[p];
-      if (control === 0x00) {
-        this.ended = true;
-        p++;
-        break;
-      }
-      if (control === 0x01 || control >= 0xe0) {
-        lzma.resetDict();
-        this.needDictReset = false;
-        this.needProps = true;
-      } else if (this.needDictReset) {
-        throw invalid("first LZMA2 chunk does not reset the dictionary");
-      }
-      if (control < 0x80) {
-        const size = (input[p + 1] << 8) + input[p + 2] + 1;
-        lzma.copyUncompressed(input, p + 3, size);
-        p += 3 + size;
-        continue;
-      }
-      const unpacked = (control & 0x1f) * 0x10000 + (input[p + 1] << 8) + input[p + 2] + 1;
-      const packed = (input[p + 3] << 8) + input[p + 4] + 1;
-      p += 5;
-      if (control >= 0xc0) {
-        lzma.setProps(input[p++]);
-        this.needProps = false;
-        lzma.resetState();
-      } else if (this.needProps) {
-        throw invalid("LZMA2 chunk without the properties it needs");
-      } else if (control >= 0xa0) {
-        lzma.resetState();
-      }
-      lzma.decodeChunk(input, p, packed, unpacked);
-      p += packed;
+    let produced: number;
+    try {
+      p = this.runBlock(lzma, input, p, outLength);
+      if (this.seq >= Seq.Padding) p = this.finishBlock(input, p);
+      produced = lzma.outputPosition;
+    } finally {
+      lzma.setOutput(new Uint8Array(0));
     }
-    if (lzma.outputPosition !== outLength) throw invalid("section decoded to the wrong length");
-    lzma.setOutput(new Uint8Array(0));
+    // xd3_decode_lzma loops until the output is full (no progress means LZMA_BUF_ERROR), then
+    // xd3_decode_secondary refuses unused input.
+    if (produced !== outLength) {
+      throw new VcdiffError("truncated", `XZ: section ends after ${produced} of its ${outLength} bytes`);
+    }
+    if (p !== input.length) throw invalid(`section has ${input.length - p} bytes of unused input`);
     return out;
+  }
+
+  /**
+   * The block decoder's view (block_decoder.c): the LZMA2 reader sees no more input than the block header's
+   * compressed size allows, and makes no more output than its uncompressed size allows; then the sizes are checked.
+   */
+  private runBlock(lzma: LzmaDecoder, input: Uint8Array, start: number, outLength: number): number {
+    if (this.seq >= Seq.Padding) return start;
+    const outStart = lzma.outputPosition;
+    const inEnd = Math.min(input.length, start + (this.compressedLimit - this.compressedUsed));
+    const outEnd = Math.min(outLength, outStart + (this.uncompressedLimit - this.uncompressedUsed));
+    const p = this.runLzma2(lzma, input, start, inEnd, outEnd);
+    this.compressedUsed += p - start;
+    this.uncompressedUsed += lzma.outputPosition - outStart;
+    if (this.seq === Seq.Padding) {
+      if (
+        (this.compressedLimit !== Infinity && this.compressedUsed !== this.compressedLimit) ||
+        (this.uncompressedLimit !== Infinity && this.uncompressedUsed !== this.uncompressedLimit)
+      ) {
+        throw invalid("block sizes do not match its header");
+      }
+      return p;
+    }
+    const compressedDone = this.compressedUsed === this.compressedLimit;
+    const uncompressedDone = this.uncompressedUsed === this.uncompressedLimit;
+    if (compressedDone && uncompressedDone) throw invalid("block not finished at the sizes in its header");
+    if (compressedDone && lzma.outputPosition < outLength) throw invalid("block data runs past its compressed size");
+    if (uncompressedDone && p < input.length) throw invalid("block data runs past its uncompressed size");
+    return p;
+  }
+
+  /**
+   * The LZMA2 reader over input[p, inEnd), producing output up to outEnd. Like liblzma it consumes input one step at
+   * a time and only stops when the input is exhausted, or when the output is full and the current step needs room:
+   * a chunk's header and range coder init bytes need none, nor does decoding the symbol that will not fit.
+   */
+  private runLzma2(lzma: LzmaDecoder, input: Uint8Array, start: number, inEnd: number, outEnd: number): number {
+    let p = start;
+    for (;;) {
+      switch (this.seq) {
+        case Seq.Control: {
+          if (p === inEnd) return p;
+          const control = input[p++];
+          if (control === 0x00) {
+            this.seq = Seq.Padding;
+            return p;
+          }
+          const dictReset = control === 0x01 || control >= 0xe0;
+          if (dictReset) {
+            this.needProps = true;
+          } else if (this.needDictReset) {
+            throw invalid("first LZMA2 chunk does not reset the dictionary");
+          }
+          if (control >= 0x80) {
+            this.unpacked = (control & 0x1f) << 16;
+            this.seq = Seq.Unpacked1;
+            if (control >= 0xc0) {
+              this.needProps = false;
+              this.afterSizes = Seq.Props;
+            } else if (this.needProps) {
+              throw invalid("LZMA2 chunk without the properties it needs");
+            } else {
+              this.afterSizes = Seq.Lzma;
+              if (control >= 0xa0) lzma.resetState();
+            }
+          } else {
+            if (control > 0x02) throw invalid(`bad LZMA2 control byte 0x${control.toString(16)}`);
+            this.seq = Seq.Packed1;
+            this.afterSizes = Seq.Copy;
+          }
+          if (dictReset) {
+            this.needDictReset = false;
+            lzma.resetDict();
+            // liblzma returns to let the dictionary reset; with the output full it stops here.
+            if (lzma.outputPosition === outEnd) return p;
+          }
+          break;
+        }
+        case Seq.Unpacked1:
+          if (p === inEnd) return p;
+          this.unpacked += input[p++] << 8;
+          this.seq = Seq.Unpacked2;
+          break;
+        case Seq.Unpacked2:
+          if (p === inEnd) return p;
+          this.unpacked += input[p++] + 1;
+          this.edge.startChunk(this.unpacked);
+          this.seq = Seq.Packed1;
+          break;
+        case Seq.Packed1:
+          if (p === inEnd) return p;
+          this.packedLeft = input[p++] << 8;
+          this.seq = Seq.Packed2;
+          break;
+        case Seq.Packed2:
+          if (p === inEnd) return p;
+          this.packedLeft += input[p++] + 1;
+          this.seq = this.afterSizes;
+          break;
+        case Seq.Props:
+          if (p === inEnd) return p;
+          lzma.setProps(input[p++]);
+          lzma.resetState();
+          this.seq = Seq.Lzma;
+          break;
+        case Seq.Lzma: {
+          const room = outEnd - lzma.outputPosition;
+          if (this.edge.idle && p + this.packedLeft <= inEnd && this.unpacked <= room) {
+            // Fast path: the whole chunk is here and fits. Its result is liblzma's: a chunk whose decoding reads
+            // past its packed size fails either way, except when that read would be past the end of the input
+            // with the output full (the usual last chunk of a section): liblzma then just waits for the next
+            // section. So there, a failure is decoded again, exactly, by the resumable path.
+            const atEdge = p + this.packedLeft === inEnd && this.unpacked === room;
+            const restore = atEdge ? lzma.snapshot(this.unpacked) : null;
+            try {
+              lzma.decodeChunk(input, p, this.packedLeft, this.unpacked);
+              p += this.packedLeft;
+              this.seq = Seq.Control;
+              break;
+            } catch (error) {
+              if (!restore) throw error;
+              restore();
+            }
+          }
+          const step = this.edge.run(lzma, input, p, inEnd, room);
+          // LZMA2 hands the LZMA decoder all the input, then checks it did not take more than the chunk holds.
+          if (step.p - p > this.packedLeft) throw invalid("LZMA chunk reads past its compressed size");
+          this.packedLeft -= step.p - p;
+          p = step.p;
+          if (step.result !== "chunk_done") return p;
+          if (this.packedLeft !== 0) throw invalid("LZMA chunk ends before its compressed size");
+          this.seq = Seq.Control;
+          break;
+        }
+        case Seq.Copy: {
+          const n = Math.min(this.packedLeft, inEnd - p, outEnd - lzma.outputPosition);
+          if (n > 0) lzma.copyUncompressed(input, p, n);
+          p += n;
+          this.packedLeft -= n;
+          if (this.packedLeft !== 0) return p;
+          this.seq = Seq.Control;
+          break;
+        }
+        default:
+          return p;
+      }
+    }
+  }
+
+  /** After the LZMA2 end byte: zero padding to a multiple of 4, then the block's check field. */
+  private finishBlock(input: Uint8Array, start: number): number {
+    let p = start;
+    if (this.seq === Seq.Padding) {
+      while (this.compressedUsed % 4 !== 0) {
+        if (p === input.length) return p;
+        this.compressedUsed++;
+        if (input[p++] !== 0) throw invalid("non-zero block padding");
+      }
+      this.seq = Seq.Check;
+      this.checkLeft = CHECK_SIZES[this.check];
+    }
+    if (this.seq === Seq.Check) {
+      if (this.checkLeft > 0 && p < input.length && (this.check === 1 || this.check === 4 || this.check === 10)) {
+        // liblzma would verify a CRC32, CRC64 or SHA-256 of the block here; xdelta3 writes no check at all.
+        throw new VcdiffError("unsupported", "XZ: a block check after the end of the block is not verified");
+      }
+      const n = Math.min(this.checkLeft, input.length - p);
+      p += n;
+      this.checkLeft -= n;
+      if (this.checkLeft > 0) return p;
+      this.seq = Seq.BlockDone;
+    }
+    if (p < input.length) {
+      // liblzma would go on to an index (and finish the stream, which xdelta3 refuses) or to another block.
+      throw new VcdiffError("unsupported", "XZ: data after the end of the block");
+    }
+    return p;
   }
 }
