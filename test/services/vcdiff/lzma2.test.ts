@@ -659,3 +659,170 @@ describe("XzSectionDecoder on corrupt input", () => {
     expect(Object.values(counts.errors).reduce((a, b) => a + b, 0)).toBeGreaterThan(500);
   });
 });
+
+/**
+ * Where sections cut the stream, xdelta3 3.0.11 stops where liblzma 5.4.1 stops: once the declared output is full,
+ * after reading whatever needs no output space; the state carries into the next section, whose input must then be
+ * used up. (fuzz-xdelta3.test.ts and lzma2-regressions.test.ts check the same against xdelta3 itself.)
+ */
+describe("XzSectionDecoder at section edges (liblzma's stop points)", () => {
+  const first = firstCompressed("text-edit", "data"); // 24 header bytes, then one 0xE0 LZMA chunk (6-byte header)
+  const CHUNK_DATA = 30;
+  const full = new XzSectionDecoder().decodeSection(first.slice, first.length);
+  const edge = (d: XzSectionDecoder) => (d as unknown as { edge: { owedMatch: number; owedLiteral: number } }).edge;
+
+  /** Every first-section end k that a fresh decoder accepts with `m` bytes of output. */
+  function acceptedCuts(m: number): number[] {
+    const cuts: number[] = [];
+    for (let k = CHUNK_DATA; k <= first.slice.length; k++) {
+      try {
+        new XzSectionDecoder().decodeSection(first.slice.subarray(0, k), m);
+        cuts.push(k);
+      } catch (error) {
+        expect(error).toBeInstanceOf(VcdiffError);
+      }
+    }
+    return cuts;
+  }
+
+  it("output full mid-chunk: the chunk goes on in the next section, from any cut inside the pending symbol", () => {
+    const m = Math.floor(first.length / 2);
+    const cuts = acceptedCuts(m);
+    expect(cuts.length).toBeGreaterThan(0);
+    // Contiguous: from the byte that completes output m to the end of the symbol decoded greedily after it.
+    expect(cuts.at(-1) as number).toBe((cuts[0] as number) + cuts.length - 1);
+    for (const k of [cuts[0] as number, cuts.at(-1) as number]) {
+      const d = new XzSectionDecoder();
+      const a = d.decodeSection(first.slice.subarray(0, k), m);
+      const b = d.decodeSection(first.slice.subarray(k), first.length - m);
+      expect(Buffer.from(concat(a, b)).equals(Buffer.from(full))).toBe(true);
+    }
+    // One byte more than the last cut is input liblzma does not read: xdelta3 refuses the unused input.
+    expectVcdiffError(
+      () => new XzSectionDecoder().decodeSection(first.slice.subarray(0, (cuts.at(-1) as number) + 1), m),
+      "invalid_format",
+    );
+    // One byte less than the first cut cannot fill the output.
+    expectVcdiffError(
+      () => new XzSectionDecoder().decodeSection(first.slice.subarray(0, (cuts[0] as number) - 1), m),
+      "truncated",
+    );
+  });
+
+  it("a match straddling two sections: its remainder is written by the next section", () => {
+    let found = 0;
+    for (let m = 200; m < first.length - 50 && found < 3; m += 7) {
+      const k = acceptedCuts(m).at(-1) as number;
+      const d = new XzSectionDecoder();
+      const a = d.decodeSection(first.slice.subarray(0, k), m);
+      if (edge(d).owedMatch < 2) continue;
+      found++;
+      const b = d.decodeSection(first.slice.subarray(k), first.length - m);
+      expect(Buffer.from(concat(a, b)).equals(Buffer.from(full))).toBe(true);
+    }
+    expect(found).toBe(3);
+  });
+
+  it("the next chunk's header and range coder init bytes are read at the end of a full section", () => {
+    const data = loadDelta("multiwindow-small-nosource").sections.filter((s) => s.kind === "data");
+    // A later section opening with an LZMA chunk that keeps the dictionary (0x80-0xDF): liblzma reads on past its
+    // control byte (a dictionary reset would stop it there).
+    const i = data.findIndex((s, n) => n > 0 && s.slice[0] >= 0x80 && s.slice[0] < 0xe0);
+    expect(i).toBeGreaterThan(0);
+    const before = (d: XzSectionDecoder) => {
+      for (const s of data.slice(0, i - 1)) d.decodeSection(s.slice, s.length);
+      return d;
+    };
+    const [prev, next] = [data[i - 1], data[i]];
+    const plain = before(new XzSectionDecoder());
+    plain.decodeSection(prev.slice, prev.length);
+    const expected = Buffer.from(plain.decodeSection(next.slice, next.length));
+    const headerSize = next.slice[0] >= 0xc0 ? 6 : 5;
+    // Moving 1 byte, the header, the header and the range coder's first byte, or all 5 init bytes to the end of
+    // the previous section.
+    for (const j of [1, headerSize, headerSize + 1, headerSize + 5]) {
+      const d = before(new XzSectionDecoder());
+      expect(d.decodeSection(concat(prev.slice, next.slice.subarray(0, j)), prev.length).length).toBe(prev.length);
+      // After the init bytes liblzma goes on to decode the first symbol, and keeps it (the output is full).
+      if (j === headerSize + 5) expect(edge(d).owedLiteral >= 0 || edge(d).owedMatch > 0).toBe(true);
+      expect(Buffer.from(d.decodeSection(next.slice.subarray(j), next.length)).equals(expected)).toBe(true);
+    }
+    // Here that first symbol needs no byte beyond the init bytes, so one more byte is left unused.
+    expectVcdiffError(
+      () =>
+        before(new XzSectionDecoder()).decodeSection(
+          concat(prev.slice, next.slice.subarray(0, headerSize + 6)),
+          prev.length,
+        ),
+      "invalid_format",
+    );
+    // A bad first range coder byte is refused even though the output was already full.
+    const bad = concat(prev.slice, next.slice.subarray(0, headerSize), Uint8Array.of(0x01));
+    expectVcdiffError(() => before(new XzSectionDecoder()).decodeSection(bad, prev.length), "invalid_format");
+  });
+
+  it("a dictionary reset stops liblzma right after the control byte; more input is left over and refused", () => {
+    expect(new XzSectionDecoder().decodeSection(concat(first.slice, Uint8Array.of(0xe0)), first.length).length).toBe(
+      first.length,
+    );
+    expectVcdiffError(
+      () => new XzSectionDecoder().decodeSection(concat(first.slice, Uint8Array.of(0xe0, 0x00)), first.length),
+      "invalid_format",
+    );
+    expectVcdiffError(
+      () => new XzSectionDecoder().decodeSection(concat(first.slice, Uint8Array.of(0x03)), first.length),
+      "invalid_format",
+    );
+  });
+
+  it("the end byte 0x00: read after a full output, then padding; the stream gives no more output", () => {
+    const padding = (4 - ((first.slice.length - 24 + 1) % 4)) % 4;
+    const d = new XzSectionDecoder();
+    expect(d.decodeSection(concat(first.slice, Uint8Array.of(0)), first.length).length).toBe(first.length);
+    expectVcdiffError(() => d.decodeSection(new Uint8Array(padding), 1), "truncated");
+    expectVcdiffError(
+      () => new XzSectionDecoder().decodeSection(concat(first.slice, Uint8Array.of(0)), first.length + 1),
+      "truncated",
+    );
+  });
+
+  it("block header sizes are enforced as liblzma's block decoder does", () => {
+    const header = first.slice.subarray(0, 12);
+    const chunk = first.slice.subarray(24);
+    const vli = (n: number): number[] => {
+      const out: number[] = [];
+      while (n >= 0x80) {
+        out.push((n & 0x7f) | 0x80);
+        n = Math.floor(n / 128);
+      }
+      return [...out, n];
+    };
+    const withSizes = (flags: number, sizes: number[], tail: Uint8Array) => {
+      const fields = [flags, ...sizes.flatMap(vli), 0x21, 0x01, first.slice[16]];
+      const size = Math.ceil((fields.length + 1 + 4) / 4) * 4;
+      const bytes = [size / 4 - 1, ...fields];
+      while (bytes.length < size - 4) bytes.push(0);
+      return concat(header, withCrc(bytes), tail);
+    };
+    const decode = (input: Uint8Array) => new XzSectionDecoder().decodeSection(input, first.length);
+    // Both sizes reached without the end byte: liblzma calls the block broken.
+    expectVcdiffError(() => decode(withSizes(0xc0, [chunk.length, first.length], chunk)), "invalid_format");
+    // With the end byte (and its padding) the block ends where its header says.
+    const padding = new Uint8Array((4 - ((chunk.length + 1) % 4)) % 4);
+    expect(
+      decode(withSizes(0xc0, [chunk.length + 1, first.length], concat(chunk, Uint8Array.of(0), padding))).length,
+    ).toBe(first.length);
+    // Room to spare in either size is fine; too little is not.
+    expect(decode(withSizes(0x80, [first.length + 100], chunk)).length).toBe(first.length);
+    expect(decode(withSizes(0x40, [chunk.length + 100], chunk)).length).toBe(first.length);
+    expectVcdiffError(() => decode(withSizes(0x80, [first.length - 1], chunk)), "invalid_format");
+    expectVcdiffError(() => decode(withSizes(0x40, [chunk.length - 10], chunk)), "invalid_format");
+    expectVcdiffError(() => decode(withSizes(0x40, [0], chunk)), "invalid_format");
+  });
+
+  it("a range coder whose first byte is not 0x00 is refused", () => {
+    const bad = first.slice.slice();
+    bad[CHUNK_DATA] = 0x01;
+    expectVcdiffError(() => new XzSectionDecoder().decodeSection(bad, first.length), "invalid_format");
+  });
+});
