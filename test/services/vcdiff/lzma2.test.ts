@@ -729,19 +729,19 @@ describe("XzSectionDecoder at section edges (liblzma's stop points)", () => {
     // control byte (a dictionary reset would stop it there).
     const i = data.findIndex((s, n) => n > 0 && s.slice[0] >= 0x80 && s.slice[0] < 0xe0);
     expect(i).toBeGreaterThan(0);
-    const before = (d: XzSectionDecoder) => {
+    const withEarlier = (d: XzSectionDecoder) => {
       for (const s of data.slice(0, i - 1)) d.decodeSection(s.slice, s.length);
       return d;
     };
     const [prev, next] = [data[i - 1], data[i]];
-    const plain = before(new XzSectionDecoder());
+    const plain = withEarlier(new XzSectionDecoder());
     plain.decodeSection(prev.slice, prev.length);
     const expected = Buffer.from(plain.decodeSection(next.slice, next.length));
     const headerSize = next.slice[0] >= 0xc0 ? 6 : 5;
     // Moving 1 byte, the header, the header and the range coder's first byte, or all 5 init bytes to the end of
     // the previous section.
     for (const j of [1, headerSize, headerSize + 1, headerSize + 5]) {
-      const d = before(new XzSectionDecoder());
+      const d = withEarlier(new XzSectionDecoder());
       expect(d.decodeSection(concat(prev.slice, next.slice.subarray(0, j)), prev.length).length).toBe(prev.length);
       // After the init bytes liblzma goes on to decode the first symbol, and keeps it (the output is full).
       if (j === headerSize + 5) expect(edge(d).owedLiteral >= 0 || edge(d).owedMatch > 0).toBe(true);
@@ -750,7 +750,7 @@ describe("XzSectionDecoder at section edges (liblzma's stop points)", () => {
     // Here that first symbol needs no byte beyond the init bytes, so one more byte is left unused.
     expectVcdiffError(
       () =>
-        before(new XzSectionDecoder()).decodeSection(
+        withEarlier(new XzSectionDecoder()).decodeSection(
           concat(prev.slice, next.slice.subarray(0, headerSize + 6)),
           prev.length,
         ),
@@ -758,7 +758,7 @@ describe("XzSectionDecoder at section edges (liblzma's stop points)", () => {
     );
     // A bad first range coder byte is refused even though the output was already full.
     const bad = concat(prev.slice, next.slice.subarray(0, headerSize), Uint8Array.of(0x01));
-    expectVcdiffError(() => before(new XzSectionDecoder()).decodeSection(bad, prev.length), "invalid_format");
+    expectVcdiffError(() => withEarlier(new XzSectionDecoder()).decodeSection(bad, prev.length), "invalid_format");
   });
 
   it("a dictionary reset stops liblzma right after the control byte; more input is left over and refused", () => {
