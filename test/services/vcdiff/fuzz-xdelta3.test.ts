@@ -42,7 +42,9 @@ describe("fuzzed deltas: Glider and xdelta3 -d agree", () => {
   it(`${ITERATIONS} mutations: same accept/refuse and same output`, {
     timeout: Math.max(600_000, ITERATIONS * 200),
   }, async () => {
-    console.log(`fuzz-xdelta3: FUZZ_SEED=${SEED} FUZZ_ITERATIONS=${ITERATIONS}`);
+    console.log(
+      `fuzz-xdelta3: FUZZ_SEED=${SEED} ${CASES ? `FUZZ_CASES=${[...CASES].join(",")}` : `FUZZ_ITERATIONS=${ITERATIONS}`}`,
+    );
     expect(hasXdelta3, "xdelta3 must be installed (apt-get install xdelta3)").toBe(true);
     const subjects = await Promise.all(CASE_NAMES.map(loadSubject));
     const sources = new Map<Subject, SourceFile | null>();
