@@ -57,6 +57,7 @@ export class LzmaDecoder {
   private outPos = 0;
 
   readonly probs = new Uint16Array(PROBS_SIZE);
+  private probsBackup: Uint16Array | null = null;
   lc = 0;
   private lp = 0;
   lpMask = 0;
@@ -547,7 +548,11 @@ export class LzmaDecoder {
    * The dictionary bytes the chunk will overwrite are kept only once the buffer wraps: before that they are unused.
    */
   snapshot(unpackedSize: number): () => void {
-    const probs = this.probs.slice(0, LITERAL + (0x300 << (this.lc + this.lp)));
+    // One backup array per decoder: this runs for the last chunk of every section, so no allocation per call.
+    const used = LITERAL + (0x300 << (this.lc + this.lp));
+    this.probsBackup ??= new Uint16Array(PROBS_SIZE);
+    const backup = this.probsBackup;
+    backup.set(this.probs.subarray(0, used));
     const { pos, full, flushStart, outPos, state, rep0, rep1, rep2, rep3 } = this;
     const wrapped = this.dict.length === this.dictSize ? this.dict : null;
     let overwritten: Uint8Array | null = null;
@@ -556,7 +561,7 @@ export class LzmaDecoder {
       for (let k = 0; k < overwritten.length; k++) overwritten[k] = wrapped[(pos + k) % wrapped.length];
     }
     return () => {
-      this.probs.set(probs);
+      this.probs.set(backup.subarray(0, used));
       Object.assign(this, { pos, full, flushStart, outPos, state, rep0, rep1, rep2, rep3 });
       if (wrapped && overwritten) {
         for (let k = 0; k < overwritten.length; k++) wrapped[(pos + k) % wrapped.length] = overwritten[k];
