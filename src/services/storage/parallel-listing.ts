@@ -1,26 +1,26 @@
 import PQueue from "p-queue";
 import { compareKeys } from "./keys.js";
-import type { ListObjectsPage, ObjectStore } from "./object-store.js";
+import type { ListObjectsPage, ObjectStore, ObjectSummary } from "./object-store.js";
 
 /**
  * A whole folder listing (ListObjectsV2 with a prefix and delimiter) read by several LIST calls at once, delivered
  * page by page in key order, as the sequential continuation-token walk would deliver it.
  *
  * A walk of a large folder is one LIST after another: each needs the previous one's last key. On a server whose
- * LISTs are slow (100,000 keys are 100 calls), the walk is the whole cost of a folder page sorted by anything but
- * name. This splits the key space into subtrees and walks them side by side:
+ * LISTs are slow (100,000 keys are 100 calls of ~50 ms on RGW), the walk is the whole cost of a folder page sorted
+ * by anything but name. Large folders are large because their names count something (build numbers, dates,
+ * versions, hashes), so the first page shows where the rest of the key space lies:
  *
- * - A range is a span (lo, hi] of keys (lo is the StartAfter of its first call). A range reads full pages; after a
- *   page that stops inside the range, a one-key LIST after its last entry says whether the range goes on.
- * - When such a page lies inside one subtree deeper than the range's own (its first and last entries share a
- *   longer prefix than the range's keys do), that subtree holds about a page: the range keeps it, and the rest of
- *   the range goes to a chain.
- * - A chain discovers the next subtrees one after another with one-key LISTs (the first entry after a subtree is the
- *   start of the next one) and turns each into a range for the walkers, so walkers never guess at empty space.
+ * - A range is a span (lo, hi] of keys; a walker reads it with full pages from StartAfter = lo until an entry passes
+ *   hi or the folder ends.
+ * - After a range's first full page, the numeric (or hex) field its keys end in is split at its next digits: a page
+ *   `build-000000` … `build-000999` gives ranges from `build-01`, `build-02`, … `build-09` (10 pages each). The
+ *   range keeps the first span, the others go to the walkers, and each splits again the same way when it starts;
+ *   the last one, from `build-09`, splits at `build-1` … `build-9` if the keys go on.
  *
- * Nothing depends on the shape of the keys for correctness: every range is an exact (lo, hi] span, compared with
- * the store's own order (UTF-8 bytes), and the spans cover the folder without overlap. Shape only decides how much
- * runs in parallel: keys that share long prefixes (numbers, dates, versions, hashes) split well.
+ * Nothing depends on the guess for correctness: the spans are contiguous and exact, the boundaries are ASCII (so
+ * every server's order agrees on them), and a wrong guess costs only an empty range (one call) or less parallelism.
+ * Probing for real boundaries instead (one-key LISTs) was tried: on RGW a one-key LIST costs as much as a full one.
  */
 
 /** Sorts after every character a key holds in practice: `s + PAST` is past every key that starts with `s`. */
@@ -45,44 +45,23 @@ interface Entry {
   name: string;
   /** A common prefix: the next call starts past everything under it, not right after it. */
   folder: boolean;
+  object?: ObjectSummary;
 }
 
 interface Range {
-  kind: "range";
   lo?: string;
-  /** Inclusive; undefined for the end of the folder. Narrowed when the range hands its rest to a chain. */
+  /** Inclusive; undefined for the end of the folder. Narrowed when the range splits. */
   hi?: string;
-  /** Characters of a key that name the range's subtree. */
-  depth: number;
   pages: ListObjectsPage[];
   done: boolean;
-  /** Entries the range held, once done. */
-  entries: number;
-  /** Told when the range is done (its chain learns how large its subtrees turn out). */
-  onDone?: (entries: number) => void;
+  /** Its first call has been sent: from then on it reads its own span. */
+  started: boolean;
+  /** Taken over by the range before it before it started. */
+  absorbed: boolean;
 }
-
-/** The still undivided span (lo, hi] after a range: becomes ranges as its subtrees are found. */
-interface Chain {
-  kind: "chain";
-  lo: string;
-  hi?: string;
-  depth: number;
-  /** Sizes of the chain's last finished ranges. */
-  recent: number[];
-}
-
-type Part = Range | Chain;
 
 function after(entry: Entry): string {
   return entry.folder ? entry.name + PAST : entry.name;
-}
-
-/** The first `length` characters of `key`, never splitting a surrogate pair. */
-function head(key: string, length: number): string {
-  if (length >= key.length) return key;
-  const code = key.charCodeAt(length - 1);
-  return key.slice(0, code >= 0xd800 && code <= 0xdbff ? length + 1 : length);
 }
 
 function sharedLength(a: string, b: string): number {
@@ -92,13 +71,70 @@ function sharedLength(a: string, b: string): number {
   return i;
 }
 
+const DIGITS = "0123456789";
+const HEX = "0123456789abcdef";
+const HEX_UPPER = "0123456789ABCDEF";
+
+/** The run of hex-digit characters around `position` in `key` (a number or a hash in a name). */
+function fieldAt(key: string, position: number): string {
+  const isDigit = (i: number) => /[0-9a-fA-F]/.test(key[i] ?? "");
+  let start = position;
+  let end = position;
+  while (start > 0 && isDigit(start - 1)) start--;
+  while (isDigit(end)) end++;
+  return key.slice(start, end);
+}
+
+/** The digits a numeric field's character at `position` runs through, judged from the page's first and last keys. */
+function digitsAt(first: string, last: string, position: number): string | undefined {
+  const c = last[position];
+  if (c === undefined || !/[0-9a-fA-F]/.test(c)) return undefined;
+  const field = fieldAt(first, position) + fieldAt(last, position);
+  if (/[a-f]/.test(field)) return /[A-F]/.test(field) ? undefined : HEX;
+  if (/[A-F]/.test(field)) return HEX_UPPER;
+  return DIGITS.includes(c) ? DIGITS : undefined;
+}
+
+/**
+ * Boundaries in (last, hi) where the numeric field of a page's keys moves on to its next digits, at the deepest
+ * level whose spans should hold two pages or more: the page's keys part at `depth` into `spanned` children of a
+ * page between them, and each level up multiplies a span by its alphabet. Smaller spans would cost a call each
+ * to find their end; a folder with no level that large is read by one walk.
+ */
+function boundaries(
+  first: string,
+  last: string,
+  entries: number,
+  pageSize: number,
+  floor: number,
+  hi: string | undefined,
+): string[] {
+  const depth = sharedLength(first, last);
+  const inner = digitsAt(first, last, depth);
+  const spanned = inner ? inner.indexOf(last[depth]) - inner.indexOf(first[depth]) + 1 : 1;
+  let span = entries / Math.max(1, spanned);
+  for (let p = depth; p >= floor; p--) {
+    const digits = digitsAt(first, last, p);
+    if (!digits) break;
+    if (p < depth) span *= digits.length;
+    const stem = last.slice(0, p);
+    const cuts: string[] = [];
+    for (const d of digits.slice(digits.indexOf(last[p]) + 1)) {
+      const boundary = stem + d;
+      if (hi === undefined || compareKeys(boundary, hi) < 0) cuts.push(boundary);
+    }
+    if (cuts.length > 0 && span >= 2 * pageSize) return cuts;
+  }
+  return [];
+}
+
 /** Whether `name` is past `hi` (undefined means no end). */
 function past(name: string, hi: string | undefined): boolean {
   return hi !== undefined && compareKeys(name, hi) > 0;
 }
 
 function entriesOf(page: ListObjectsPage): Entry[] {
-  const entries: Entry[] = page.objects.map((o) => ({ name: o.key, folder: false }));
+  const entries: Entry[] = page.objects.map((o) => ({ name: o.key, folder: false, object: o }));
   for (const p of page.commonPrefixes) entries.push({ name: p, folder: true });
   return entries.sort((a, b) => compareKeys(a.name, b.name));
 }
@@ -112,9 +148,9 @@ export async function* listInParallel(
   const pageSize = options.pageSize ?? 1000;
   const stop = new AbortController();
   const signal = input.signal ? AbortSignal.any([input.signal, stop.signal]) : stop.signal;
-  // Probes first: they find the work the walkers do.
   const queue = new PQueue({ concurrency: Math.max(1, options.concurrency) });
-  const parts: Part[] = [];
+  /** Every range, in key order. */
+  const ranges: Range[] = [];
   let failure: unknown;
   let wake: (() => void) | undefined;
   const changed = () => {
@@ -129,133 +165,112 @@ export async function* listInParallel(
   };
 
   // Queued calls are dropped with queue.clear() when the listing ends; only calls in flight need the signal.
-  const list = (startAfter: string | undefined, maxKeys: number, priority: number) =>
+  // Earlier ranges first: the reader takes pages in key order. A range absorbed before its turn sends nothing.
+  const list = (range: Range, startAfter: string | undefined) =>
     queue.add(
-      () => {
+      async () => {
+        // The queue starts this call as soon as another ends, before that one's walker has looked at its page:
+        // one turn of the event loop lets that walker take this range over if it has already read into it.
+        await new Promise((resolve) => setImmediate(resolve));
         signal.throwIfAborted();
-        return store.listObjects({ bucket, prefix, delimiter, startAfter, maxKeys, signal });
+        if (range.absorbed) return undefined;
+        range.started = true;
+        return store.listObjects({ bucket, prefix, delimiter, startAfter, maxKeys: pageSize, signal });
       },
-      { priority },
-    ) as Promise<ListObjectsPage>;
+      { priority: -ranges.indexOf(range) },
+    ) as Promise<ListObjectsPage | undefined>;
 
-  /** The first entry after `lo`, if any. */
-  const firstAfter = async (lo: string): Promise<Entry | undefined> => entriesOf(await list(lo, 1, 1))[0];
-
-  async function walk(range: Range): Promise<void> {
-    let lo = range.lo;
-    for (let pages = 1; ; pages++) {
-      const page = await list(lo, pageSize, 0);
-      const entries = entriesOf(page);
-      const inside = entries.filter((e) => !past(e.name, range.hi));
-      range.entries += inside.length;
-      range.pages.push({
-        objects: page.objects.filter((o) => !past(o.key, range.hi)),
-        commonPrefixes: page.commonPrefixes.filter((p) => !past(p, range.hi)),
-        isTruncated: false,
-      });
-      changed();
-      const last = inside.at(-1);
-      if (!page.isTruncated || inside.length < entries.length || !last) break;
-      // A range found by a chain is about one subtree: only one that runs to a second full page is worth splitting
-      // (splitting on the first would cut ranges of a page or two into ranges of a few keys).
-      if (range.lo === undefined || pages >= 2) split(range, entries[0].name, last);
-      const next = await firstAfter(after(last));
-      if (!next || past(next.name, range.hi)) break;
-      lo = after(last);
-    }
-    range.done = true;
-    range.onDone?.(range.entries);
+  function push(range: Range, entries: readonly Entry[]): void {
+    range.pages.push({
+      objects: entries.flatMap((e) => (e.object ? [e.object] : [])),
+      commonPrefixes: entries.flatMap((e) => (e.folder ? [e.name] : [])),
+      isTruncated: false,
+    });
     changed();
   }
 
   /**
-   * When a page lies inside one subtree deeper than the range's own (its first and last entries share more than the
-   * range's keys do), that subtree is about a page; the range keeps the rest of it and a new chain takes the rest
-   * of the range, one such subtree at a time. A page that spans several of the range's children says nothing of how
-   * large the last one is (splitting there would make ranges of a few keys each): the next page decides.
+   * The range has read past its end (or to the end of the folder): it takes over the next range when that one has
+   * not sent its first call, so the entries already here are not read twice. False when there is none to take.
    */
-  function split(range: Range, first: string, last: Entry): void {
-    const depth = sharedLength(first, last.name);
-    if (depth <= range.depth) return;
-    const boundary = head(last.name, depth) + PAST;
-    // Keys that hold PAST themselves: no subtree boundary above `last` here.
-    if (compareKeys(boundary, after(last)) <= 0) return;
-    if (range.hi !== undefined && compareKeys(boundary, range.hi) >= 0) return;
-    const chain: Chain = { kind: "chain", lo: boundary, hi: range.hi, depth, recent: [] };
-    range.hi = boundary;
-    parts.splice(parts.indexOf(range) + 1, 0, chain);
-    discover(chain).catch(fail);
+  function absorbNext(range: Range): boolean {
+    const index = ranges.indexOf(range);
+    const next = ranges[index + 1];
+    if (!next || next.started || next.absorbed) return false;
+    next.absorbed = true;
+    ranges.splice(index + 1, 1);
+    range.hi = next.hi;
+    return true;
   }
 
-  /**
-   * Finds the chain's subtrees in order, each one a range for the walkers, until the chain's span is used up. It
-   * stays only a little ahead of the walkers, so that what they find can steer it: keys change shape along a folder
-   * (`day/part-1` then `day-00001.log`), and where subtrees of the chain's depth turn out to hold a few keys each,
-   * every range would cost a whole LIST for them, so the chain climbs a level.
-   */
-  async function discover(chain: Chain): Promise<void> {
-    const floor = prefix.length + 1;
-    for (;;) {
-      await queue.onSizeLessThan(queue.concurrency);
-      signal.throwIfAborted();
-      if (chain.recent.length >= 3 && chain.recent.every((n) => n < pageSize / 4) && chain.depth > floor) {
-        chain.depth--;
-        chain.recent = [];
+  async function walk(range: Range): Promise<void> {
+    let lo = range.lo;
+    for (let first = true; ; first = false) {
+      const page = await list(range, lo);
+      if (!page) return;
+      let rest = entriesOf(page);
+      const firstName = rest[0]?.name;
+      let last: Entry | undefined;
+      let count = 0;
+      for (;;) {
+        let n = 0;
+        while (n < rest.length && !past(rest[n].name, range.hi)) n++;
+        if (n > 0) {
+          push(range, rest.slice(0, n));
+          last = rest[n - 1];
+          count += n;
+          rest = rest.slice(n);
+        }
+        if (rest.length === 0 && page.isTruncated) break;
+        if (!absorbNext(range)) {
+          range.done = true;
+          changed();
+          return;
+        }
       }
-      const first = await firstAfter(chain.lo);
-      const index = parts.indexOf(chain);
-      if (!first || past(first.name, chain.hi)) {
-        parts.splice(index, 1);
-        changed();
-        return;
-      }
-      let end = head(first.name, chain.depth) + PAST;
-      // A name holding PAST itself: its subtree cannot be bounded, so the range is that one entry.
-      if (compareKeys(end, after(first)) < 0) end = after(first);
-      const whole = chain.hi !== undefined && compareKeys(end, chain.hi) >= 0;
-      const range: Range = {
-        kind: "range",
-        lo: chain.lo,
-        hi: whole ? chain.hi : end,
-        depth: chain.depth,
-        pages: [],
-        done: false,
-        entries: 0,
-        onDone: (entries) => {
-          chain.recent.push(entries);
-          if (chain.recent.length > 3) chain.recent.shift();
-        },
-      };
-      if (whole) parts.splice(index, 1, range);
-      else {
-        parts.splice(index, 0, range);
-        chain.lo = end;
-      }
-      walk(range).catch(fail);
-      changed();
-      if (whole) return;
+      if (!last) break;
+      if (first && firstName !== undefined) split(range, firstName, last.name, count);
+      lo = after(last);
     }
+    range.done = true;
+    changed();
   }
 
-  const root: Range = { kind: "range", depth: prefix.length, pages: [], done: false, entries: 0 };
-  parts.push(root);
+  function split(range: Range, first: string, last: string, entries: number): void {
+    const cuts = boundaries(first, last, entries, pageSize, prefix.length, range.hi);
+    if (cuts.length === 0) return;
+    const spans: Range[] = cuts.map((lo, i) => ({
+      lo,
+      hi: i + 1 < cuts.length ? cuts[i + 1] : range.hi,
+      pages: [],
+      done: false,
+      started: false,
+      absorbed: false,
+    }));
+    range.hi = cuts[0];
+    ranges.splice(ranges.indexOf(range) + 1, 0, ...spans);
+    for (const span of spans) walk(span).catch(fail);
+  }
+
+  const root: Range = { pages: [], done: false, started: false, absorbed: false };
+  ranges.push(root);
   walk(root).catch(fail);
   const seenFolders = new Set<string>();
   try {
     for (;;) {
       if (failure !== undefined) throw failure;
-      const next = parts[0];
+      const next = ranges[0];
       if (!next) return;
-      if (next.kind === "range" && next.pages.length > 0) {
+      if (next.pages.length > 0) {
         const page = next.pages.shift() as ListObjectsPage;
-        // A folder that straddles a boundary would be reported by both sides.
+        // A folder that straddles a boundary is reported by both sides.
         const commonPrefixes = page.commonPrefixes.filter((p) => !seenFolders.has(p));
         for (const p of commonPrefixes) seenFolders.add(p);
         yield { ...page, commonPrefixes };
         continue;
       }
-      if (next.kind === "range" && next.done) {
-        parts.shift();
+      if (next.done) {
+        ranges.shift();
         continue;
       }
       await new Promise<void>((resolve) => {

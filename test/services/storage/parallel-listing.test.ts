@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createCatalogue } from "../../../src/services/deltaglider/catalogue.js";
+import { compareKeys } from "../../../src/services/storage/keys.js";
 import { createMemoryStore } from "../../../src/services/storage/memory-store.js";
 import type { ListObjectsInput, ObjectStore } from "../../../src/services/storage/object-store.js";
 import { listInParallel } from "../../../src/services/storage/parallel-listing.js";
@@ -123,21 +124,33 @@ describe("listInParallel: a folder read by several LISTs at once", () => {
           expect(got.objects).toEqual(expected.objects);
           expect(got.prefixes).toEqual(expected.prefixes);
           expect(stats.maxInFlight).toBeLessThanOrEqual(4);
-          // Each full page is new work, but for the first page of a range that its chain had started
-          // with a one-key probe, and a page cut short by a range boundary.
+          // A guessed boundary costs at most a call: an empty range, or the page that finds a range's end.
           expect(stats.fullPages).toBeLessThanOrEqual(2 * expected.pages + 2);
         }
       });
     }
   }
 
-  it("walks a numbered folder of 30 pages with several LISTs in flight and few wasted pages", async () => {
+  it("walks a numbered folder of 30 pages with several LISTs in flight, a call more per range at most", async () => {
     const keys = Array.from({ length: 3000 }, (_, i) => `r/build-${pad(i, 6)}.zip.delta`);
     const { store, stats } = observed(await storeWith(keys));
     const got = await parallel(store, "r/", "/", 100);
     expect(got.objects).toEqual(keys);
-    expect(stats.maxInFlight).toBeGreaterThanOrEqual(3);
-    expect(stats.fullPages).toBeLessThanOrEqual(32);
+    expect(stats.maxInFlight).toBe(4);
+    // 30 pages; the first splits the rest at build-0001 … build-0009 (100 keys each), whose ends cost a call each.
+    expect(stats.calls).toBeLessThanOrEqual(30 + 10);
+  });
+
+  it("splits a hash-named folder at its first hex digit", async () => {
+    const random = seededRandom(7);
+    const hex = () => Array.from({ length: 24 }, () => Math.floor(random() * 16).toString(16)).join("");
+    const keys = Array.from({ length: 6400 }, () => `r/${hex()}`).sort(compareKeys);
+    const { store, stats } = observed(await storeWith(keys));
+    const got = await parallel(store, "r/", "/", 100);
+    expect(got.objects).toEqual(keys);
+    expect(stats.maxInFlight).toBe(4);
+    // 64 pages; 16 ranges of about 4 pages, each finding its end with at most one call more.
+    expect(stats.calls).toBeLessThanOrEqual(64 + 16 + 1);
   });
 
   it("one LIST in flight with concurrency 1, and a single call for a folder of one page", async () => {
