@@ -20,6 +20,7 @@ import type { ListObjectsPage, ObjectStore, ObjectSummary } from "./object-store
  *
  * Nothing depends on the guess for correctness: the spans are contiguous and exact, the boundaries are ASCII (so
  * every server's order agrees on them), and a wrong guess costs only an empty range (one call) or less parallelism.
+ * A range that reads past its end takes over the next one if that has not started, so a page is not read twice.
  * Probing for real boundaries instead (one-key LISTs) was tried: on RGW a one-key LIST costs as much as a full one.
  */
 
