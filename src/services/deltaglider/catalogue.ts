@@ -2,6 +2,7 @@ import { mapWithConcurrency } from "../concurrency.js";
 import { GliderError } from "../errors.js";
 import { compareKeys } from "../storage/keys.js";
 import type { ListObjectsPage, ObjectHead, ObjectStore, ObjectSummary } from "../storage/object-store.js";
+import { listInParallel } from "../storage/parallel-listing.js";
 import { DELTA_SUFFIX, deltaSpaceOf, HOUSEKEEPING_PREFIX, isReferenceKey, referenceKeyOf, toLogical } from "./keys.js";
 import { kindOf, type ObjectKind, parseSize, readDgMetadata } from "./metadata.js";
 
@@ -42,6 +43,8 @@ export interface CatalogueOptions {
   headConcurrency?: number;
   /** Refuse listings beyond this many physical entries in one folder. @default 1_000_000 */
   maxEntries?: number;
+  /** LIST calls in flight to read one folder (parallel-listing.ts). @default the store's `listConcurrency`, else 1 */
+  listConcurrency?: number;
 }
 
 /**
@@ -109,13 +112,31 @@ export interface Catalogue {
 export function createCatalogue(store: ObjectStore, options: CatalogueOptions = {}): Catalogue {
   const headConcurrency = options.headConcurrency ?? 16;
   const maxEntries = options.maxEntries ?? 1_000_000;
+  const listConcurrency = options.listConcurrency ?? store.capabilities.listConcurrency ?? 1;
 
   /** Every physical page under the prefix; the store's pages are followed to the end (the Commander stops at 1,000). */
   async function* physicalPages(bucket: string, prefix: string, delimiter: string | undefined, signal?: AbortSignal) {
+    yield* bounded(bucket, prefix, sequentialPages(bucket, prefix, delimiter, signal));
+  }
+
+  async function* sequentialPages(
+    bucket: string,
+    prefix: string,
+    delimiter: string | undefined,
+    signal?: AbortSignal,
+  ): AsyncGenerator<ListObjectsPage> {
     let continuationToken: string | undefined;
-    let seen = 0;
     do {
       const page = await store.listObjects({ bucket, prefix, delimiter, continuationToken, signal });
+      yield page;
+      continuationToken = page.nextContinuationToken;
+    } while (continuationToken);
+  }
+
+  /** The pages, refused with `invalid_prefix` once they pass `maxEntries` entries. */
+  async function* bounded(bucket: string, prefix: string, pages: AsyncGenerator<ListObjectsPage>) {
+    let seen = 0;
+    for await (const page of pages) {
       seen += page.objects.length + page.commonPrefixes.length;
       if (seen > maxEntries) {
         throw new GliderError("invalid_prefix", `more than ${maxEntries} entries under "${prefix}"`, {
@@ -124,8 +145,17 @@ export function createCatalogue(store: ObjectStore, options: CatalogueOptions = 
         });
       }
       yield page;
-      continuationToken = page.nextContinuationToken;
-    } while (continuationToken);
+    }
+  }
+
+  /** A folder's pages in key order: on a remote store, several LISTs at once (parallel-listing.ts). */
+  function folderPages(bucket: string, prefix: string, signal?: AbortSignal) {
+    if (listConcurrency <= 1) return physicalPages(bucket, prefix, "/", signal);
+    return bounded(
+      bucket,
+      prefix,
+      listInParallel(store, { bucket, prefix, delimiter: "/", signal }, { concurrency: listConcurrency }),
+    );
   }
 
   function toEntry(summary: ObjectSummary): LogicalEntry | undefined {
@@ -154,7 +184,7 @@ export function createCatalogue(store: ObjectStore, options: CatalogueOptions = 
     const keep = createTwinFilter();
     // The next LIST is sent before this page is processed (a folder listing reads every page): the walk takes the
     // LIST calls' time, not that plus each page's processing and the caller's `onPage`.
-    const pages = physicalPages(bucket, prefix, "/", signal);
+    const pages = folderPages(bucket, prefix, signal);
     let ahead = pages.next();
     for (;;) {
       const result = await ahead;

@@ -107,6 +107,11 @@ export interface StoreCapabilities {
   presign: boolean;
   /** Honours `ifNoneMatch: "*"` atomically. */
   conditionalPut: boolean;
+  /**
+   * LIST calls worth running at once to read one large folder (parallel-listing.ts): a remote server's LISTs wait
+   * on the network and on the server, a local store's only on this process. @default 1
+   */
+  listConcurrency?: number;
 }
 
 /**

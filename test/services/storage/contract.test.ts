@@ -8,6 +8,7 @@ import { GliderError } from "../../../src/services/errors.js";
 import { createFsStore } from "../../../src/services/storage/fs-store.js";
 import { compareKeys } from "../../../src/services/storage/keys.js";
 import type { ObjectStore } from "../../../src/services/storage/object-store.js";
+import { listInParallel } from "../../../src/services/storage/parallel-listing.js";
 import { BACKENDS } from "../../helpers/backends.js";
 import { inFlightBody } from "../../helpers/fs-store-body.js";
 
@@ -234,6 +235,27 @@ describe.each(BACKENDS)("ObjectStore contract: $name", (backend) => {
     const expectedObjects = keys.filter((k) => !k.slice(2).includes("/")).sort(compareKeys);
     expect(grouped.keys).toEqual(expectedObjects);
     expect(grouped.prefixes).toEqual(Array.from({ length: 7 }, (_, i) => `p/sub-${i}/`));
+  });
+
+  it("lists a folder with several LISTs at once exactly as one walk does (parallel-listing.ts)", async () => {
+    const bucket = await newBucket();
+    const keys: string[] = [];
+    for (let i = 0; i < 60; i++) keys.push(`p/build-${String(i).padStart(4, "0")}.zip${i % 4 ? ".delta" : ""}`);
+    for (let i = 0; i < 4; i++) keys.push(`p/sub-${i}/x`, `p/sub-${i}/y`);
+    keys.push("p/\u00e9t\u00e9", "p/\uE000z", "p/\u{1F600}smile", "p/\u{10FFFF}past", "p/Zed", "p/a b+c%20d");
+    await Promise.all(keys.map((key) => store.putObject({ bucket, key, body: Buffer.from("v") })));
+    for (const delimiter of ["/", undefined]) {
+      const walked = await listAll(store, bucket, "p/", delimiter);
+      const objects: string[] = [];
+      const prefixes: string[] = [];
+      const pages = listInParallel(store, { bucket, prefix: "p/", delimiter }, { concurrency: 4, pageSize: 5 });
+      for await (const page of pages) {
+        objects.push(...page.objects.map((o) => o.key));
+        prefixes.push(...page.commonPrefixes);
+      }
+      expect(objects).toEqual(walked.keys);
+      expect(prefixes).toEqual(walked.prefixes);
+    }
   });
 
   it("round-trips keys with spaces, unicode, '+' and '%'", async () => {
