@@ -94,6 +94,10 @@ export function createS3Store(options: S3StoreOptions): ObjectStore {
   if (options.endpoint) config.endpoint = options.endpoint;
   if (options.credentials) config.credentials = options.credentials;
   const client = new S3Client(config);
+  // The SDK's logger middleware copies every answer through its sensitive-field filter to hand it to the client's
+  // logger, even to the default one that drops it: for a 1,000-key LIST a walk of every entry per page, for nothing
+  // (Glider logs storage calls itself: instrumented-store.ts).
+  client.middlewareStack.remove("loggerMiddleware");
   const multipartThreshold = options.multipartThreshold ?? 64 * 1024 * 1024;
 
   async function head(bucket: string, key: string, signal?: AbortSignal): Promise<ObjectHead> {
