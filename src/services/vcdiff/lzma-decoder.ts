@@ -10,25 +10,25 @@ import { VcdiffError } from "./errors.js";
  * (and, for xdelta3, sections). LZMA2 framing (chunk headers, reset rules) lives in lzma2.ts.
  */
 
-// Offsets into the single probability array.
-const IS_MATCH = 0; // [state << 4 | posState]
-const IS_REP = 192;
-const IS_REP_G0 = 204;
-const IS_REP_G1 = 216;
-const IS_REP_G2 = 228;
-const IS_REP0_LONG = 240; // [state << 4 | posState]
-const POS_SLOT = 432; // 4 length states x 64
-const SPEC_POS = 688; // 114 reverse bit-tree probs for distance slots 4..13
-const ALIGN = 802; // 16 (index 0 unused)
-const LEN_CODER = 818;
-const REP_LEN_CODER = 1332;
-const LITERAL = 1846; // 0x300 per literal context
+// Offsets into the single probability array (lzma-edge.ts and lzma-encoder.ts use the same layout).
+export const IS_MATCH = 0; // [state << 4 | posState]
+export const IS_REP = 192;
+export const IS_REP_G0 = 204;
+export const IS_REP_G1 = 216;
+export const IS_REP_G2 = 228;
+export const IS_REP0_LONG = 240; // [state << 4 | posState]
+export const POS_SLOT = 432; // 4 length states x 64
+export const SPEC_POS = 688; // 114 reverse bit-tree probs for distance slots 4..13
+export const ALIGN = 802; // 16 (index 0 unused)
+export const LEN_CODER = 818;
+export const REP_LEN_CODER = 1332;
+export const LITERAL = 1846; // 0x300 per literal context
 // Layout of a length coder (514 probs).
-const LEN_CHOICE = 0;
-const LEN_CHOICE2 = 1;
-const LEN_LOW = 2; // 16 pos states x 8
-const LEN_MID = 130; // 16 pos states x 8
-const LEN_HIGH = 258; // 256
+export const LEN_CHOICE = 0;
+export const LEN_CHOICE2 = 1;
+export const LEN_LOW = 2; // 16 pos states x 8
+export const LEN_MID = 130; // 16 pos states x 8
+export const LEN_HIGH = 258; // 256
 
 const MAX_LC_LP = 4; // LZMA2 requires lc + lp <= 4
 const PROBS_SIZE = LITERAL + (0x300 << MAX_LC_LP);

@@ -1,5 +1,23 @@
 import { VcdiffError } from "./errors.js";
 import type { LzmaDecoder } from "./lzma-decoder.js";
+import {
+  ALIGN,
+  IS_MATCH,
+  IS_REP,
+  IS_REP_G0,
+  IS_REP_G1,
+  IS_REP_G2,
+  IS_REP0_LONG,
+  LEN_CHOICE2,
+  LEN_CODER,
+  LEN_HIGH,
+  LEN_LOW,
+  LEN_MID,
+  LITERAL,
+  POS_SLOT,
+  REP_LEN_CODER,
+  SPEC_POS,
+} from "./lzma-decoder.js";
 
 /**
  * The slow, resumable half of LZMA chunk decoding: used where a chunk does not fit wholly in what is left of a
@@ -16,24 +34,6 @@ import type { LzmaDecoder } from "./lzma-decoder.js";
  *   the next section. We get the same effect by rolling the symbol back and replaying its bytes (`carry`) first.
  * - errors are raised at the bit where liblzma raises them, so a broken symbol cut by the section end still fails.
  */
-
-// Probability offsets: the same layout as lzma-decoder.ts.
-const IS_MATCH = 0;
-const IS_REP = 192;
-const IS_REP_G0 = 204;
-const IS_REP_G1 = 216;
-const IS_REP_G2 = 228;
-const IS_REP0_LONG = 240;
-const POS_SLOT = 432;
-const SPEC_POS = 688;
-const ALIGN = 802;
-const LEN_CODER = 818;
-const REP_LEN_CODER = 1332;
-const LITERAL = 1846;
-const LEN_CHOICE2 = 1;
-const LEN_LOW = 2;
-const LEN_MID = 130;
-const LEN_HIGH = 258;
 
 /** Thrown by byte() when the section's input is exhausted; caught in run(). */
 const NEED_INPUT = new Error("need input");
