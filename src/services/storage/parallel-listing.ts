@@ -18,8 +18,9 @@ import type { ListObjectsPage, ObjectStore, ObjectSummary } from "./object-store
  *   range keeps the first span, the others go to the walkers, and each splits again the same way when it starts;
  *   the last one, from `build-09`, splits at `build-1` … `build-9` if the keys go on.
  *
- * Nothing depends on the guess for correctness: the spans are contiguous and exact, the boundaries are ASCII (so
- * every server's order agrees on them), and a wrong guess costs only an empty range (one call) or less parallelism.
+ * Nothing depends on the guess for correctness: the spans are contiguous and exact, each boundary is a listed key's
+ * prefix plus one ASCII digit (it sorts against other keys in UTF-8 byte order, S3's, exactly as that key does), and
+ * a wrong guess costs only an empty range (one call) or less parallelism.
  * A range that reads past its end takes over the next one if that has not started, so a page is not read twice.
  * Probing for real boundaries instead (one-key LISTs) was tried: on RGW a one-key LIST costs as much as a full one.
  */
