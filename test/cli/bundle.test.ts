@@ -3,6 +3,7 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node
 import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parse } from "acorn";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI_SETUP_TIMEOUT_MS, ensureCliBuilt } from "../helpers/cli-build.js";
 import { REPO_ROOT } from "../helpers/shared.js";
@@ -10,8 +11,25 @@ import { fsEnv, runCli } from "./run.js";
 
 const BUNDLE = join(REPO_ROOT, "dist", "bundle");
 
-/** Every module specifier a built file imports (static, dynamic, and the require() calls of bundled CommonJS). */
-function specifiers(source: string): string[] {
+/** Where the comments of a built file are (bundled packages keep their doc comments, code examples included). */
+function commentSpans(source: string, sourceType: "script" | "module"): [number, number][] {
+  const spans: [number, number][] = [];
+  parse(source, {
+    ecmaVersion: "latest",
+    sourceType,
+    allowHashBang: true,
+    onComment: (_block, _text, start, end) => spans.push([start, end]),
+  });
+  return spans;
+}
+
+/**
+ * Every module specifier a built file imports (static, dynamic, and the require() calls of bundled CommonJS), outside
+ * comments: p-queue's doc comments hold `import PQueue from 'p-queue';` examples.
+ */
+function specifiers(source: string, sourceType: "script" | "module"): string[] {
+  const comments = commentSpans(source, sourceType);
+  const inComment = (index: number) => comments.some(([start, end]) => index >= start && index < end);
   const patterns = [
     /^\s*(?:import|export)\b[^"'`;]*?\bfrom\s*["']([^"']+)["']/gm,
     /^\s*import\s*["']([^"']+)["']/gm,
@@ -19,7 +37,7 @@ function specifiers(source: string): string[] {
     // Not the `[require("…")]` advice inside the AWS SDK's error messages.
     /(?<![[\w.])require\(\s*["']([^"']+)["']\s*\)/g,
   ];
-  return patterns.flatMap((re) => [...source.matchAll(re)].map((m) => m[1]));
+  return patterns.flatMap((re) => [...source.matchAll(re)].filter((m) => !inComment(m.index)).map((m) => m[1]));
 }
 
 /** `npm run build` bundles the CLI (scripts/bundle-cli.mjs) into dist/bundle/cli.cjs, run by bin/glider.js. */
@@ -38,7 +56,7 @@ describe("glider CLI: the bundled build", () => {
     const cli = await readFile(join(BUNDLE, "cli.cjs"), "utf8");
     const worker = await readFile(join(BUNDLE, "encode-worker.js"), "utf8");
     const outside = new Set<string>();
-    for (const spec of [...specifiers(cli), ...specifiers(worker)]) {
+    for (const spec of [...specifiers(cli, "script"), ...specifiers(worker, "module")]) {
       if (spec !== "piscina" && !builtinModules.includes(spec.replace(/^node:/, ""))) outside.add(spec);
     }
     expect([...outside]).toEqual([]);
