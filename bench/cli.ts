@@ -1,5 +1,5 @@
 /**
- * `glider` against the DeltaGlider CLI (Python), same machine, same s3rver, same run:
+ * `glider` against the DeltaGlider CLI (Python), same machine, same S3 server (s3rver, or RGW), same run:
  *
  *   npm run bench:cli                     full size: 50-object release bucket, 1,000-object sync prefix
  *   BENCH_SCALE=0.02 npm run bench:cli    smoke run (fewer and smaller objects)
@@ -7,6 +7,7 @@
  *   DELTAGLIDER_CLI=/path/to/deltaglider  the real CLI to compare with (else `deltaglider` on PATH); when neither
  *                                         runs, only Glider's figures are printed, with a note
  *   BENCH_GLIDER=/path/to/bin/glider.js   another glider build to time (default: this checkout's)
+ *   BENCH_S3=rgw                          a Ceph RADOS Gateway instead of s3rver (bench/lib/s3.ts)
  *   BENCH_CLI_CASES=sync                  only these rows (comma-separated: version, ls, cp, sync; default all);
  *                                         the buckets the other rows need are then not filled either
  *
@@ -16,15 +17,24 @@
  * copy; `sync` of an unchanged 1,000-object prefix (nothing to do: the cost of deciding that). Glider runs compiled
  * (`bin/glider.js` → dist/bundle/cli.cjs: run `npm run build` first). Goals: start-up and ls ≤ 0.5× the real CLI, cp -r
  * ≥ 3× faster, sync ≥ 5× faster.
+ *
+ * The sync row comes with three bounds, timed in the same turns: `node -e 0` (Node's start), a bare Node process
+ * that signs one LIST by hand and counts the keys (bench/cli-probes/bare-list.cjs: the floor of any Node client), and
+ * one that only sends that LIST through Glider's S3 store, i.e. the AWS SDK, bundled and run with the code cache as
+ * the CLI is (bench/cli-probes/store-list.ts: the floor of any client on `@aws-sdk/client-s3`). Their ratio to the
+ * DeltaGlider CLI is the best an unchanged sync could reach on that footing in this run.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startS3rver } from "../test/helpers/s3rver.js";
+import { build } from "esbuild";
+import { builtinsByRequire, commonOptions } from "../scripts/cli-bundle-options.mjs";
+import { createS3StoreFor } from "../test/helpers/s3rver.js";
 import { nextVersion, noise } from "./lib/data.js";
 import { REPO_ROOT } from "./lib/env.js";
+import { startS3 } from "./lib/s3.js";
 
 // The SDK's Node-version notice would be printed by this process's own S3 client.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
@@ -68,6 +78,23 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv, cwd = REPO
   return { ms, cpuMs, status: r.status, stderr: r.stderr };
 }
 
+/** bench:cli's probe bundles (see the header), built as scripts/bundle-cli.mjs builds the CLI. */
+async function buildProbes(work: string): Promise<{ bare: string; store: string[] }> {
+  const outfile = join(work, "probes", "store-list.cjs");
+  await build({
+    ...commonOptions,
+    entryPoints: [join(REPO_ROOT, "bench", "cli-probes", "store-list.ts")],
+    outfile,
+    format: "cjs",
+    sourcemap: false,
+    plugins: [builtinsByRequire],
+  });
+  return {
+    bare: join(REPO_ROOT, "bench", "cli-probes", "bare-list.cjs"),
+    store: [join(REPO_ROOT, "bench", "cli-probes", "run-bundle.mjs"), outfile],
+  };
+}
+
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
@@ -91,7 +118,7 @@ async function main() {
     throw new Error("dist/bundle/cli.cjs is missing: run `npm run build` first (npm ci does it)");
   }
   const real = realCli();
-  const s3 = await startS3rver();
+  const s3 = await startS3();
   const work = await mkdtemp(join(tmpdir(), "glider-bench-cli-"));
   const base = { ...process.env };
   delete base.STORAGE;
@@ -143,8 +170,7 @@ async function main() {
       const r = glider(args, cwd);
       if (r.status !== 0) throw new Error(`glider ${args.join(" ")}: exit ${r.status}: ${r.stderr}`);
     };
-    // Buckets: created through the store (s3rver), filled with glider (the same format the real CLI writes).
-    const { createS3StoreFor } = await import("../test/helpers/s3rver.js");
+    // Buckets: created through the store, filled with glider (the same format the real CLI writes).
     const store = createS3StoreFor(s3);
     for (const b of ["small", "release", "sync"]) await store.createBucket(b);
     await store.close();
@@ -232,6 +258,29 @@ async function main() {
       const note = `glider ${gFiles}/${SPACES * VERSIONS} files${realNote}`;
       row(`cp -r s3://release/ (${SPACES * VERSIONS} objects)`, gCp, rCp, "≥ 3× faster", note);
     };
+    /** The sync row and its bounds (the probes), all taking turns in the same runs. */
+    const syncRows = async () => {
+      const syncRuns = Number(process.env.BENCH_CLI_SYNC_RUNS ?? "3");
+      const probes = await buildProbes(work);
+      const probeEnv = { ...awsEnv, PROBE_BUCKET: "sync", PROBE_PREFIX: "p/", PROBE_KEYS: String(SYNC_OBJECTS) };
+      const bounds = [
+        { name: "bound: Node's start (`node -e 0`)", args: ["-e", "0"], ms: [] as number[] },
+        { name: "bound: bare Node, one hand-signed LIST", args: [probes.bare], ms: [] as number[] },
+        { name: "bound: Glider's S3 store (AWS SDK) alone, one LIST", args: probes.store, ms: [] as number[] },
+      ];
+      // The store probe's first run writes its code cache, as the CLI's first run does.
+      for (const b of bounds) if (run(process.execPath, b.args, probeEnv).status !== 0) throw new Error(b.name);
+      const sync = both(
+        () => {
+          for (const b of bounds) b.ms.push(timed(() => run(process.execPath, b.args, probeEnv)));
+          return glider(["sync", "-q", syncDir, "s3://sync/p/"]);
+        },
+        () => dg(["sync", "-q", syncDir, "s3://sync/p/"]),
+        syncRuns,
+      );
+      row(`sync unchanged ${SYNC_OBJECTS}-object prefix`, sync.glider, sync.real, "≥ 5× faster");
+      for (const b of bounds) row(b.name, b.ms, sync.real, "(bound)", "the same runs' deltaglider sync");
+    };
     if (CASES.has("version")) {
       const version = both(
         () => glider(["--version"]),
@@ -247,15 +296,7 @@ async function main() {
       row("ls s3://small/ (10 objects)", ls.glider, ls.real, "≤ 0.5×");
     }
     if (CASES.has("cp")) await copyRow();
-    if (CASES.has("sync")) {
-      const syncRuns = Number(process.env.BENCH_CLI_SYNC_RUNS ?? "3");
-      const sync = both(
-        () => glider(["sync", "-q", syncDir, "s3://sync/p/"]),
-        () => dg(["sync", "-q", syncDir, "s3://sync/p/"]),
-        syncRuns,
-      );
-      row(`sync unchanged ${SYNC_OBJECTS}-object prefix`, sync.glider, sync.real, "≥ 5× faster");
-    }
+    if (CASES.has("sync")) await syncRows();
   } finally {
     await rm(work, { recursive: true, force: true });
     await s3.stop();
@@ -263,7 +304,7 @@ async function main() {
   const header = ["case", "glider", "deltaglider 6.1.2", "ratio", "goal", "notes"];
   const lines = [header, header.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`);
   process.stdout.write(
-    `\nglider CLI vs DeltaGlider CLI (BENCH_SCALE=${SCALE}, wall time, median)\n${lines.join("\n")}\n`,
+    `\nglider CLI vs DeltaGlider CLI (BENCH_SCALE=${SCALE}, ${s3.kind}, wall time, median)\n${lines.join("\n")}\n`,
   );
 }
 

@@ -70,7 +70,7 @@ describe("glider CLI: the bundled build", () => {
     const install = join(work, "install");
     await mkdir(join(install, "bin"), { recursive: true });
     await mkdir(join(install, "dist", "bundle"), { recursive: true });
-    await copyFile(join(REPO_ROOT, "bin", "glider.js"), join(install, "bin", "glider.js"));
+    for (const f of ["glider.js", "run-bundle.js"]) await copyFile(join(REPO_ROOT, "bin", f), join(install, "bin", f));
     await copyFile(join(BUNDLE, "cli.cjs"), join(install, "dist", "bundle", "cli.cjs"));
     const entry = [join(install, "bin", "glider.js")];
     const cache = join(install, "dist", "bundle", "cli.cjs.cache");
